@@ -1,0 +1,67 @@
+/*
+ * backend.h: storage backends.  A backend stores flat files by name in one
+ * location; the core owns retries and backoff, a backend only says whether
+ * a failure is worth retrying (ARCA_ERR_RETRY).
+ */
+#ifndef ARCA_BACKEND_BACKEND_H
+#define ARCA_BACKEND_BACKEND_H
+
+#include <stdint.h>
+
+struct arca_ctx;
+struct arca_strlist;
+
+struct arca_url {
+	char *scheme;		/* "file", "s3", ... */
+	char *user;		/* NULL if absent; percent-decoded */
+	char *password;		/* NULL if absent; wiped on free */
+	char *host;		/* NULL if absent */
+	int port;		/* 0 if absent */
+	char *path;		/* percent-decoded path ("" if none) */
+	char *text;		/* the URL as given */
+};
+
+int arca_url_parse(struct arca_ctx *ctx, const char *text, struct arca_url *out);
+void arca_url_free(struct arca_url *u);
+/* 1 if text looks like a URL (scheme://) */
+int arca_url_is_url(const char *text);
+
+struct arca_backend_ops {
+	const char *scheme;
+	int (*open)(struct arca_ctx *ctx, const struct arca_url *url,
+	    int create, void **state);
+	/* Store local file local_path as name, atomically (temp name, then
+	 * rename, or the service's equivalent). */
+	int (*put)(void *state, const char *local_path, const char *name);
+	/* Fetch name into local_path (created/truncated). ARCA_ERR_NOTFOUND if absent. */
+	int (*get)(void *state, const char *name, const char *local_path);
+	/* All file names in the location (no directories). */
+	int (*list)(void *state, struct arca_strlist *out);
+	/* Delete name; deleting a missing file is not an error. */
+	int (*del)(void *state, const char *name);
+	void (*close)(void *state);
+};
+
+struct arca_backend;
+
+/*
+ * Open the backend for url.  create = 1 makes a missing location (backup);
+ * create = 0 makes it ARCA_ERR_NOTFOUND (restore, listing).  Unknown scheme
+ * is ARCA_ERR_USAGE.
+ */
+int arca_backend_open(struct arca_ctx *ctx, const char *url, int create,
+    struct arca_backend **out);
+void arca_backend_close(struct arca_backend *b);
+/* Retry policy (defaults: 5 tries, 1 s first delay, doubling). */
+void arca_backend_set_retries(struct arca_backend *b, int tries, double delay);
+
+int arca_backend_put(struct arca_backend *b, const char *local_path,
+    const char *name);
+int arca_backend_get(struct arca_backend *b, const char *name,
+    const char *local_path);
+int arca_backend_list(struct arca_backend *b, struct arca_strlist *out);
+int arca_backend_delete(struct arca_backend *b, const char *name);
+
+extern const struct arca_backend_ops arca_backend_file;
+
+#endif /* !ARCA_BACKEND_BACKEND_H */
