@@ -26,6 +26,7 @@ arca_error_prefix(struct arca_ctx *ctx, const char *fmt, ...)
 {
 	char prefix[1024], old[sizeof(ctx->errmsg)];
 	va_list ap;
+	size_t pl;
 
 	if (ctx == NULL)
 		return;
@@ -33,7 +34,13 @@ arca_error_prefix(struct arca_ctx *ctx, const char *fmt, ...)
 	vsnprintf(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
 	memcpy(old, ctx->errmsg, sizeof(old));
-	snprintf(ctx->errmsg, sizeof(ctx->errmsg), "%s: %s", prefix, old);
+	pl = strlen(prefix);
+	if (pl > sizeof(ctx->errmsg) - 3)
+		pl = sizeof(ctx->errmsg) - 3;
+	memcpy(ctx->errmsg, prefix, pl);
+	memcpy(ctx->errmsg + pl, ": ", 2);
+	old[sizeof(old) - pl - 3] = '\0';
+	memcpy(ctx->errmsg + pl + 2, old, strlen(old) + 1);
 }
 
 void
