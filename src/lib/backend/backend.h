@@ -17,11 +17,22 @@ struct arca_url {
 	char *password;		/* NULL if absent; wiped on free */
 	char *host;		/* NULL if absent */
 	int port;		/* 0 if absent */
-	char *path;		/* percent-decoded path ("" if none) */
-	char *text;		/* the URL as given */
+	char *path;		/* percent-decoded path ("" if none); for
+				 * file: everything after "file://", else
+				 * it keeps its leading '/' */
+	char *text;		/* the URL as given: may hold the password,
+				 * never put it in a message; wiped on free */
+	char *redacted;		/* text with the password as "***": the
+				 * form to use in messages and logs */
 };
 
+/*
+ * Parse text into *out (zeroed first; the caller frees it with
+ * arca_url_free, also after a failure).  Returns 0, ARCA_ERR_USAGE with a
+ * message for a malformed URL, or ARCA_ERR_NOMEM.
+ */
 int arca_url_parse(struct arca_ctx *ctx, const char *text, struct arca_url *out);
+/* Free the fields (wiping password and text) and zero *u; NULL is a no-op. */
 void arca_url_free(struct arca_url *u);
 /* 1 if text looks like a URL (scheme://) */
 int arca_url_is_url(const char *text);
@@ -51,10 +62,24 @@ struct arca_backend;
  */
 int arca_backend_open(struct arca_ctx *ctx, const char *url, int create,
     struct arca_backend **out);
+/*
+ * Same as arca_backend_open with an explicit ops table instead of a lookup
+ * by scheme (tests, and backends chosen by other means).
+ */
+int arca_backend_open_ops(struct arca_ctx *ctx,
+    const struct arca_backend_ops *ops, const char *url, int create,
+    struct arca_backend **out);
 void arca_backend_close(struct arca_backend *b);
 /* Retry policy (defaults: 5 tries, 1 s first delay, doubling). */
 void arca_backend_set_retries(struct arca_backend *b, int tries, double delay);
 
+/*
+ * The four operations.  Each is retried while the backend returns
+ * ARCA_ERR_RETRY (a warning is logged per retry); after the last try the
+ * result is ARCA_ERR_BACKEND.  Other errors return at once.  A name that is
+ * empty, ".", ".." or holds a '/' is refused with ARCA_ERR_UNSAFE.
+ * list appends to out (entries are added only on success).
+ */
 int arca_backend_put(struct arca_backend *b, const char *local_path,
     const char *name);
 int arca_backend_get(struct arca_backend *b, const char *name,

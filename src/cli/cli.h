@@ -1,0 +1,54 @@
+/*
+ * cli.h: the arca command's parsed command line and command table.
+ */
+#ifndef ARCA_CLI_H
+#define ARCA_CLI_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "arca/arca.h"
+
+#define CLI_MAX_POS 8
+
+struct cli {
+	struct arca_options o;
+	const struct cli_command *cmd;
+	const char *pos[CLI_MAX_POS];	/* positional arguments after the command */
+	size_t npos;
+	int verbosity;
+	int print_stats;
+	int help;
+	int version;
+	/* storage that o points into */
+	struct arca_selopt *sel;
+	size_t nsel, capsel;
+	const char **ekeys;
+	size_t nekeys;
+	char *passphrase;	/* wiped on exit */
+	char *sign_passphrase;
+};
+
+struct cli_command {
+	const char *name;
+	const char *aliases[4];
+	int nargs;		/* positional arguments it takes */
+	const char *usage;
+	const char *help;
+	int (*run)(struct cli *c, struct arca_ctx *ctx);
+};
+
+/* Parse argv into c; returns 0, or 2 after printing a usage error. */
+int cli_parse(struct cli *c, int argc, char **argv);
+void cli_free(struct cli *c);
+void cli_usage(FILE *f);
+
+/* The command table (commands.c). */
+extern const struct cli_command cli_commands[];
+const struct cli_command *cli_find_command(const char *word);
+const struct cli_command *cli_implicit_command(const char *a, const char *b);
+
+/* Exit code for an arca_err. */
+int cli_exit_code(int err);
+
+#endif /* !ARCA_CLI_H */

@@ -1,0 +1,411 @@
+/*
+ * file.c: the local directory backend (file://).
+ *
+ * Everything goes through one O_DIRECTORY descriptor and the *at() calls,
+ * so the target stays the same directory even if its path is renamed or
+ * replaced while we run.  Uploads are written to ".<name>.arca-tmp-<pid>",
+ * flushed, and renamed over the final name, then the directory is flushed:
+ * a file under its final name is always complete, and a crash leaves at
+ * most a temp file that list() does not report.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "backend/backend.h"
+#include "util/buf.h"
+#include "util/ctx.h"
+
+#define FILE_TMP_MARK	".arca-tmp-"
+#define FILE_COPY_BUF	(128 * 1024)
+
+struct file_state {
+	struct arca_ctx *ctx;
+	int dirfd;
+	char *where;		/* URL for messages (no password) */
+};
+
+/*
+ * Record a failure with errno e.  A full disk is not worth retrying and
+ * gets a message that says so; interrupted or would-block calls are.
+ * space names the place that filled up.
+ */
+static int
+file_fail(struct file_state *st, int e, const char *space,
+    const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int
+file_fail(struct file_state *st, int e, const char *space,
+    const char *fmt, ...)
+{
+	char what[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (e == ENOSPC || e == EDQUOT)
+		return arca_error(st->ctx, ARCA_ERR_IO,
+		    "no space left on %s (%s: %s)", space, what, strerror(e));
+	return arca_error(st->ctx, e == EINTR || e == EAGAIN ||
+	    e == ETIMEDOUT ? ARCA_ERR_RETRY : ARCA_ERR_IO, "%s: %s", what,
+	    strerror(e));
+}
+
+/*
+ * Copy in to out from their current offsets to the end of in.  Returns 0,
+ * or -1 with errno set.  copy_file_range lets the kernel (or the file
+ * system, by reflink) do the work; where it cannot (another file system on
+ * older kernels, special files) read/write carries on from the offsets it
+ * left.
+ */
+static int
+file_copy(int in, int out)
+{
+	char *buf = NULL;
+	ssize_t n, w, off;
+	int e;
+
+	for (;;) {
+		n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
+		if (n == 0)
+			return 0;
+		if (n > 0)
+			continue;
+		if (errno == EINTR)
+			continue;
+		if (errno != EXDEV && errno != ENOSYS && errno != EINVAL &&
+		    errno != EOPNOTSUPP && errno != EBADF)
+			return -1;
+		break;
+	}
+	if ((buf = malloc(FILE_COPY_BUF)) == NULL)
+		return -1;
+	for (;;) {
+		if ((n = read(in, buf, FILE_COPY_BUF)) == -1) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		for (off = 0; off < n; off += w) {
+			if ((w = write(out, buf + off, (size_t)(n - off))) ==
+			    -1) {
+				if (errno == EINTR) {
+					w = 0;
+					continue;
+				}
+				goto fail;
+			}
+		}
+	}
+	free(buf);
+	return 0;
+fail:
+	e = errno;
+	free(buf);
+	errno = e;
+	return -1;
+}
+
+/* mkdir -p path with mode 0700 for the directories it makes. */
+static int
+file_mkdirs(struct file_state *st, const char *path)
+{
+	char *p, *s;
+	int rc = 0;
+
+	if ((p = arca_strdup(path)) == NULL)
+		return arca_error(st->ctx, ARCA_ERR_NOMEM, "out of memory");
+	for (s = p + 1; ; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		if (s[-1] != '/') {
+			char c = *s;
+
+			*s = '\0';
+			if (mkdir(p, 0700) == -1 && errno != EEXIST) {
+				rc = file_fail(st, errno, "the backup target's "
+				    "file system", "cannot create directory "
+				    "%s for backup target %s", p, st->where);
+				goto out;
+			}
+			*s = c;
+		}
+		if (*s == '\0')
+			break;
+	}
+out:
+	free(p);
+	return rc;
+}
+
+static int
+file_open(struct arca_ctx *ctx, const struct arca_url *url, int create,
+    void **state)
+{
+	struct file_state *st;
+	int rc = 0;
+
+	*state = NULL;
+	if ((st = arca_calloc(1, sizeof(*st))) == NULL)
+		return arca_error(ctx, ARCA_ERR_NOMEM, "out of memory");
+	st->ctx = ctx;
+	st->dirfd = -1;
+	if ((st->where = arca_strdup(url->redacted ? url->redacted :
+	    "file://")) == NULL) {
+		rc = arca_error(ctx, ARCA_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (url->path == NULL || url->path[0] == '\0') {
+		rc = arca_error(ctx, ARCA_ERR_USAGE,
+		    "backup target %s has no path", st->where);
+		goto out;
+	}
+	if (create && (rc = file_mkdirs(st, url->path)) != 0)
+		goto out;
+	if ((st->dirfd = open(url->path, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1) {
+		if (errno == ENOENT)
+			rc = arca_error(ctx, ARCA_ERR_NOTFOUND,
+			    "backup target %s does not exist", st->where);
+		else if (errno == ENOTDIR)
+			rc = arca_error(ctx, ARCA_ERR_USAGE,
+			    "backup target %s is not a directory", st->where);
+		else
+			rc = file_fail(st, errno, "the backup target",
+			    "cannot open backup target %s", st->where);
+		goto out;
+	}
+
+out:
+	if (rc != 0) {
+		free(st->where);
+		free(st);
+	} else
+		*state = st;
+	return rc;
+}
+
+static int
+file_put(void *vst, const char *local_path, const char *name)
+{
+	struct file_state *st = vst;
+	char tmp[NAME_MAX + 1];
+	int in = -1, out = -1, made = 0, rc = 0, n;
+
+	n = snprintf(tmp, sizeof(tmp), ".%s" FILE_TMP_MARK "%ld", name,
+	    (long)getpid());
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return arca_error(st->ctx, ARCA_ERR_USAGE,
+		    "file name %s is too long for backup target %s", name,
+		    st->where);
+	if ((in = open(local_path, O_RDONLY | O_CLOEXEC)) == -1) {
+		rc = file_fail(st, errno, "the local disk", "cannot open %s",
+		    local_path);
+		goto out;
+	}
+	if ((out = openat(st->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC |
+	    O_NOFOLLOW | O_CLOEXEC, 0600)) == -1) {
+		rc = file_fail(st, errno, st->where, "cannot create %s in %s",
+		    tmp, st->where);
+		goto out;
+	}
+	made = 1;
+	if (file_copy(in, out) == -1) {
+		rc = file_fail(st, errno, st->where, "copying %s to %s in %s",
+		    local_path, name, st->where);
+		goto out;
+	}
+	/* NFS and quotas can report a full disk only at fsync/close. */
+	if (fsync(out) == -1) {
+		rc = file_fail(st, errno, st->where, "writing %s in %s",
+		    name, st->where);
+		goto out;
+	}
+	n = close(out);
+	out = -1;
+	if (n == -1) {
+		rc = file_fail(st, errno, st->where, "writing %s in %s",
+		    name, st->where);
+		goto out;
+	}
+	if (renameat(st->dirfd, tmp, st->dirfd, name) == -1) {
+		rc = file_fail(st, errno, st->where, "cannot rename %s to %s "
+		    "in %s", tmp, name, st->where);
+		goto out;
+	}
+	made = 0;
+	/* Make the new name durable; some file systems cannot (EINVAL). */
+	if (fsync(st->dirfd) == -1 && errno != EINVAL)
+		rc = file_fail(st, errno, st->where, "flushing %s",
+		    st->where);
+
+out:
+	if (in != -1)
+		close(in);
+	if (out != -1)
+		close(out);
+	if (made)
+		unlinkat(st->dirfd, tmp, 0);
+	return rc;
+}
+
+static int
+file_get(void *vst, const char *name, const char *local_path)
+{
+	struct file_state *st = vst;
+	struct stat sb;
+	int in = -1, out = -1, rc = 0, n;
+
+	if ((in = openat(st->dirfd, name, O_RDONLY | O_CLOEXEC)) == -1) {
+		if (errno == ENOENT)
+			rc = arca_error(st->ctx, ARCA_ERR_NOTFOUND,
+			    "%s not found in backup target %s", name,
+			    st->where);
+		else
+			rc = file_fail(st, errno, st->where,
+			    "cannot open %s in %s", name, st->where);
+		goto out;
+	}
+	if (fstat(in, &sb) == -1) {
+		rc = file_fail(st, errno, st->where, "cannot stat %s in %s",
+		    name, st->where);
+		goto out;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		rc = arca_error(st->ctx, ARCA_ERR_IO,
+		    "%s in backup target %s is not a regular file", name,
+		    st->where);
+		goto out;
+	}
+	if ((out = open(local_path, O_WRONLY | O_CREAT | O_TRUNC |
+	    O_CLOEXEC, 0600)) == -1) {
+		rc = file_fail(st, errno, "the local disk", "cannot create %s",
+		    local_path);
+		goto out;
+	}
+	if (file_copy(in, out) == -1) {
+		rc = file_fail(st, errno, "the local disk",
+		    "copying %s from %s to %s", name, st->where, local_path);
+		goto out;
+	}
+	n = close(out);
+	out = -1;
+	if (n == -1)
+		rc = file_fail(st, errno, "the local disk", "writing %s",
+		    local_path);
+
+out:
+	if (in != -1)
+		close(in);
+	if (out != -1)
+		close(out);
+	return rc;
+}
+
+/* Our own upload in progress (or left by a crash): ".<name>.arca-tmp-<pid>" */
+static int
+file_is_tmp(const char *name)
+{
+	return name[0] == '.' && strstr(name, FILE_TMP_MARK) != NULL;
+}
+
+static int
+file_list(void *vst, struct arca_strlist *outl)
+{
+	struct file_state *st = vst;
+	struct dirent *de;
+	struct stat sb;
+	DIR *d = NULL;
+	int fd, rc = 0;
+
+	if ((fd = openat(st->dirfd, ".", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1 || (d = fdopendir(fd)) == NULL) {
+		rc = file_fail(st, errno, st->where, "cannot list %s",
+		    st->where);
+		if (fd != -1)
+			close(fd);
+		goto out;
+	}
+	for (;;) {
+		errno = 0;
+		if ((de = readdir(d)) == NULL) {
+			if (errno != 0)
+				rc = file_fail(st, errno, st->where,
+				    "cannot list %s", st->where);
+			break;
+		}
+		if (file_is_tmp(de->d_name) || strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		/* A symlink to a file is fetched through, so it counts. */
+		if (de->d_type != DT_REG) {
+			if (de->d_type != DT_UNKNOWN && de->d_type != DT_LNK)
+				continue;
+			if (fstatat(st->dirfd, de->d_name, &sb, 0) == -1 ||
+			    !S_ISREG(sb.st_mode))
+				continue;
+		}
+		if (arca_strlist_add(outl, de->d_name) != 0) {
+			rc = arca_error(st->ctx, ARCA_ERR_NOMEM,
+			    "out of memory");
+			break;
+		}
+	}
+
+out:
+	if (d != NULL)
+		closedir(d);
+	return rc;
+}
+
+static int
+file_del(void *vst, const char *name)
+{
+	struct file_state *st = vst;
+
+	if (unlinkat(st->dirfd, name, 0) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		return file_fail(st, errno, st->where, "cannot delete %s "
+		    "from %s", name, st->where);
+	}
+	if (fsync(st->dirfd) == -1 && errno != EINVAL)
+		return file_fail(st, errno, st->where, "flushing %s",
+		    st->where);
+	return 0;
+}
+
+static void
+file_close(void *vst)
+{
+	struct file_state *st = vst;
+
+	if (st == NULL)
+		return;
+	if (st->dirfd != -1)
+		close(st->dirfd);
+	free(st->where);
+	free(st);
+}
+
+const struct arca_backend_ops arca_backend_file = {
+	.scheme = "file",
+	.open = file_open,
+	.put = file_put,
+	.get = file_get,
+	.list = file_list,
+	.del = file_del,
+	.close = file_close,
+};

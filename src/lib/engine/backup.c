@@ -1,0 +1,871 @@
+/*
+ * backup.c: full and incremental backups (spec §9).
+ *
+ * One pass: the sorted source walk is merge-joined with the chain's
+ * combined signatures (an incremental) or with nothing (a full).  For each
+ * path we decide unchanged / new / changed / deleted and stream members
+ * into volumes, the new signature file and the Filelist at once; memory
+ * does not grow with the tree.  Publishing order: volumes, then the
+ * signature file, then the manifest, so a set is complete exactly when its
+ * manifest exists on the target.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "archive/tar.h"
+#include "backend/backend.h"
+#include "compress/gzip.h"
+#include "delta/rsync.h"
+#include "engine/collection.h"
+#include "engine/engine.h"
+#include "engine/meta.h"
+#include "engine/sigstream.h"
+#include "engine/volwriter.h"
+#include "format/manifest.h"
+#include "select/selection.h"
+#include "select/walk.h"
+#include "util/ctx.h"
+#include "util/path.h"
+#include "util/stream.h"
+#include "util/timefmt.h"
+
+#define CHUNK 65536
+
+struct stats {
+	uint64_t files, bytes;
+	uint64_t new_files, changed_files, deleted_files;
+	uint64_t delta_bytes;
+	uint64_t errors;
+};
+
+struct backup {
+	struct arca_engine *e;
+	struct arca_ctx *ctx;
+	const struct arca_options *o;
+	int is_full;
+	int64_t start, end;
+	struct arca_volwriter *vw;
+	/* new signature file, plain tar in the archive dir (.sigtar.part) */
+	char sigpart[4096];
+	int sigfd;
+	struct arca_sink *sigsink;
+	struct arca_tar_writer *sigtar;
+	/* partial manifest in the archive dir */
+	char manpart[4096];
+	int manfd;
+	/* Filelist lines, collected in a temp file */
+	char *listpath;
+	int listfd;
+	uint64_t nlist;
+	struct arca_walk *walk;
+	struct arca_selection *sel;
+	struct arca_sigstream *sigs;
+	struct stats st;
+	struct arca_buf name;	/* scratch: member names */
+	struct arca_buf chunk;	/* pending payload bytes */
+	struct arca_buf sigout;	/* signature of the current file */
+	struct arca_buf delta;	/* scratch delta output */
+};
+
+/* ----- payload chunking (§7.4) ----- */
+
+struct chunker {
+	struct backup *b;
+	enum arca_mkind kind;	/* ARCA_M_SNAPSHOT or ARCA_M_DIFF */
+	const char *index;
+	struct arca_meta *meta;
+	unsigned long k;	/* chunks emitted */
+};
+
+static int
+emit_chunk(struct chunker *c, const void *p, size_t n, int final)
+{
+	struct backup *b = c->b;
+	enum arca_mkind kind;
+	unsigned long k = 0;
+	long block = -1;
+	int r;
+
+	if (final && c->k == 0) {
+		kind = c->kind;
+	} else {
+		kind = c->kind == ARCA_M_SNAPSHOT ? ARCA_M_MV_SNAPSHOT :
+		    ARCA_M_MV_DIFF;
+		k = ++c->k;
+		if (!final)
+			block = (long)k;
+	}
+	arca_buf_reset(&b->name);
+	if ((r = arca_member_name(&b->name, kind, c->index, 0, 1, k)) != 0)
+		return r;
+	c->meta->size = n;
+	return arca_volwriter_add(b->vw, (char *)b->name.data, c->meta, p, n,
+	    c->index, block);
+}
+
+/* Append payload bytes; emit every full 64 KiB chunk. */
+static int
+chunker_push(struct chunker *c, const void *p, size_t n)
+{
+	struct arca_buf *buf = &c->b->chunk;
+	size_t take;
+	int r;
+
+	while (n > 0) {
+		take = CHUNK - buf->len;
+		if (take > n)
+			take = n;
+		if ((r = arca_buf_append(buf, p, take)) != 0)
+			return r;
+		p = (const unsigned char *)p + take;
+		n -= take;
+		if (buf->len == CHUNK) {
+			if ((r = emit_chunk(c, buf->data, CHUNK, 0)) != 0)
+				return r;
+			arca_buf_reset(buf);
+		}
+	}
+	return 0;
+}
+
+static int
+chunker_finish(struct chunker *c)
+{
+	struct arca_buf *buf = &c->b->chunk;
+	int r = emit_chunk(c, buf->data, buf->len, 1);
+
+	arca_buf_reset(buf);
+	return r;
+}
+
+/* ----- outputs ----- */
+
+static int
+sig_member(struct backup *b, enum arca_mkind kind, const char *index,
+    const struct arca_meta *m, const void *data, size_t n)
+{
+	struct arca_meta mm = *m;
+	int r;
+
+	arca_buf_reset(&b->name);
+	if ((r = arca_member_name(&b->name, kind, index,
+	    m->type == ARCA_T_DIR, 0, 0)) != 0)
+		return r;
+	mm.size = n;
+	if ((r = arca_tar_write_header(b->sigtar, (char *)b->name.data, &mm)) != 0)
+		return r;
+	return n > 0 ? arca_tar_write_data(b->sigtar, data, n) : 0;
+}
+
+static int
+list_change(struct backup *b, char type, const char *index)
+{
+	struct arca_buf line = { 0 };
+	int r;
+
+	if ((r = arca_manifest_fmt_change(&line, type, index)) == 0 &&
+	    (r = arca_write_all(b->listfd, line.data, line.len)) != 0)
+		r = arca_error(b->ctx, ARCA_ERR_IO, "cannot write %s: %s",
+		    b->listpath, strerror(-r));
+	arca_buf_free(&line);
+	if (r == 0)
+		b->nlist++;
+	return r;
+}
+
+/* ----- per-entry decisions (§9.2) ----- */
+
+static int
+do_deleted(struct backup *b, const struct arca_sigent *se)
+{
+	struct arca_meta zero = { 0 };
+	int r;
+
+	if (se->path[0] == '\0')	/* the root is never deleted */
+		return 0;
+	zero.type = ARCA_T_REG;
+	arca_buf_reset(&b->name);
+	if ((r = arca_member_name(&b->name, ARCA_M_DELETED, se->path, 0, 1,
+	    0)) != 0)
+		return r;
+	if ((r = arca_volwriter_add(b->vw, (char *)b->name.data, &zero, NULL,
+	    0, se->path, -1)) != 0)
+		return r;
+	if ((r = sig_member(b, ARCA_M_DELETED, se->path, &zero, NULL, 0)) != 0)
+		return r;
+	if (se->kind == ARCA_M_SIGNATURE && (r = list_change(b, 'd',
+	    se->path)) != 0)
+		return r;
+	b->st.deleted_files++;
+	return 0;
+}
+
+static int
+do_regular(struct backup *b, const struct arca_walk_entry *we,
+    struct arca_meta *m, const struct arca_sigent *old)
+{
+	struct arca_rsync_sig *sig = NULL;
+	struct arca_rsync_delta *delta = NULL;
+	struct chunker c = { b, ARCA_M_SNAPSHOT, we->index, m, 0 };
+	unsigned char *buf = NULL;
+	uint64_t total = 0;
+	ssize_t n;
+	int fd, r;
+
+	fd = arca_walk_open(b->walk, we);
+	if (fd < 0) {
+		/* Unreadable: warned and skipped; the old state stays. */
+		arca_warn(b->ctx, "Error accessing possibly locked file %s: %s",
+		    we->index, b->ctx->errmsg);
+		b->st.errors++;
+		return 0;
+	}
+	if ((buf = malloc(CHUNK)) == NULL) {
+		r = ARCA_ERR_NOMEM;
+		goto out;
+	}
+	arca_buf_reset(&b->sigout);
+	if ((r = arca_rsync_sig_new(b->ctx, m->size, b->o->max_blocksize,
+	    &sig)) != 0)
+		goto out;
+	if (old != NULL && old->kind == ARCA_M_SIGNATURE) {
+		c.kind = ARCA_M_DIFF;
+		if ((r = arca_rsync_delta_new(b->ctx, old->sig.data, old->sig.len,
+		    &delta)) != 0) {
+			arca_error_prefix(b->ctx, "old signature of %s",
+			    we->index);
+			goto out;
+		}
+	}
+	for (;;) {
+		n = read(fd, buf, CHUNK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = arca_error(b->ctx, ARCA_ERR_IO, "cannot read %s: %s",
+			    we->index, strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		total += (uint64_t)n;
+		if ((r = arca_rsync_sig_update(sig, buf, (size_t)n,
+		    &b->sigout)) != 0)
+			goto out;
+		if (delta != NULL) {
+			arca_buf_reset(&b->delta);
+			if ((r = arca_rsync_delta_update(delta, buf, (size_t)n,
+			    &b->delta)) != 0 ||
+			    (r = chunker_push(&c, b->delta.data, b->delta.len)) != 0)
+				goto out;
+			b->st.delta_bytes += b->delta.len;
+		} else if ((r = chunker_push(&c, buf, (size_t)n)) != 0)
+			goto out;
+	}
+	if ((r = arca_rsync_sig_finish(sig, &b->sigout)) != 0)
+		goto out;
+	if (delta != NULL) {
+		arca_buf_reset(&b->delta);
+		if ((r = arca_rsync_delta_finish(delta, &b->delta)) != 0 ||
+		    (r = chunker_push(&c, b->delta.data, b->delta.len)) != 0)
+			goto out;
+		b->st.delta_bytes += b->delta.len;
+	}
+	if ((r = chunker_finish(&c)) != 0)
+		goto out;
+	m->size = total;
+	if ((r = sig_member(b, ARCA_M_SIGNATURE, we->index, m, b->sigout.data,
+	    b->sigout.len)) != 0)
+		goto out;
+	if ((r = list_change(b, delta ? 'c' : 'n', we->index)) != 0)
+		goto out;
+	if (delta != NULL)
+		b->st.changed_files++;
+	else
+		b->st.new_files++;
+	b->st.bytes += total;
+out:
+	arca_rsync_delta_free(delta);
+	arca_rsync_sig_free(sig);
+	free(buf);
+	close(fd);
+	return r;
+}
+
+static int
+do_entry(struct backup *b, const struct arca_walk_entry *we,
+    const struct arca_sigent *old)
+{
+	struct arca_meta m;
+	int r;
+
+	r = arca_meta_from_stat(b->ctx, &we->st, we->parent_fd, we->name, &m);
+	if (r == ARCA_ERR_FAILED) {
+		if (S_ISSOCK(we->st.st_mode))
+			return 0;
+		arca_warn(b->ctx, "Skipping %s: %s", we->index, b->ctx->errmsg);
+		b->st.errors++;
+		return 0;
+	}
+	if (r != 0)
+		return r;
+	b->st.files++;
+	if (old != NULL && old->kind != ARCA_M_DELETED &&
+	    !arca_meta_changed(&old->meta, &m, b->o->numeric_owner)) {
+		arca_meta_clear(&m);
+		return 0;
+	}
+	if (old != NULL && old->kind == ARCA_M_DELETED)
+		old = NULL;
+	if (m.type == ARCA_T_REG) {
+		r = do_regular(b, we, &m, old);
+	} else {
+		m.size = 0;
+		arca_buf_reset(&b->name);
+		if ((r = arca_member_name(&b->name, ARCA_M_SNAPSHOT, we->index,
+		    m.type == ARCA_T_DIR, 1, 0)) == 0 &&
+		    (r = arca_volwriter_add(b->vw, (char *)b->name.data, &m,
+		    NULL, 0, we->index, -1)) == 0)
+			r = sig_member(b, ARCA_M_SNAPSHOT, we->index, &m, NULL, 0);
+	}
+	arca_meta_clear(&m);
+	return r;
+}
+
+/* Merge-join the walk with the old signatures. */
+static int
+run_merge(struct backup *b)
+{
+	const struct arca_walk_entry *we = NULL;
+	const struct arca_sigent *se = NULL;
+	int hw, hs = 0, c, r;
+
+	if ((hw = arca_walk_next(b->walk, &we)) < 0)
+		return hw;
+	if (b->sigs != NULL && (hs = arca_sigstream_next(b->sigs, &se)) < 0)
+		return hs;
+	while (hw > 0 || hs > 0) {
+		if (hw > 0 && hs > 0)
+			c = arca_path_cmp(we->index, se->path);
+		else
+			c = hw > 0 ? -1 : 1;
+		if (c < 0) {
+			r = do_entry(b, we, NULL);
+		} else if (c > 0) {
+			r = se->kind == ARCA_M_DELETED ? 0 : do_deleted(b, se);
+		} else {
+			r = do_entry(b, we, se);
+		}
+		if (r != 0)
+			return r;
+		if (c <= 0 && (hw = arca_walk_next(b->walk, &we)) < 0)
+			return hw;
+		if (c >= 0 && (hs = arca_sigstream_next(b->sigs, &se)) < 0)
+			return hs;
+	}
+	return 0;
+}
+
+/* ----- setup and publishing ----- */
+
+static int
+build_selection(struct backup *b)
+{
+	const struct arca_options *o = b->o;
+	struct stat st;
+	int64_t t;
+	size_t i;
+	int r = 0;
+
+	if ((r = arca_selection_new(b->ctx, o->local, &b->sel)) != 0)
+		return r;
+	for (i = 0; i < o->nsel && r == 0; i++) {
+		const struct arca_selopt *s = &o->sel[i];
+
+		switch (s->kind) {
+		case ARCA_SELOPT_INCLUDE:
+		case ARCA_SELOPT_EXCLUDE:
+			r = arca_selection_add_glob(b->sel,
+			    s->kind == ARCA_SELOPT_INCLUDE, s->arg);
+			break;
+		case ARCA_SELOPT_INCLUDE_FILELIST:
+		case ARCA_SELOPT_EXCLUDE_FILELIST:
+			r = arca_selection_add_filelist(b->sel,
+			    s->kind == ARCA_SELOPT_INCLUDE_FILELIST, s->arg, 0);
+			break;
+		case ARCA_SELOPT_INCLUDE_REGEXP:
+		case ARCA_SELOPT_EXCLUDE_REGEXP:
+			r = arca_selection_add_regexp(b->sel,
+			    s->kind == ARCA_SELOPT_INCLUDE_REGEXP, s->arg);
+			break;
+		case ARCA_SELOPT_EXCLUDE_IF_PRESENT:
+			r = arca_selection_add_exclude_if_present(b->sel, s->arg);
+			break;
+		case ARCA_SELOPT_EXCLUDE_DEVICE_FILES:
+			r = arca_selection_add_exclude_device_files(b->sel);
+			break;
+		case ARCA_SELOPT_EXCLUDE_OTHER_FILESYSTEMS:
+			if (stat(o->local, &st) != 0)
+				return arca_error(b->ctx, ARCA_ERR_SOURCE,
+				    "cannot access %s: %s", o->local,
+				    strerror(errno));
+			r = arca_selection_add_exclude_other_filesystems(b->sel,
+			    st.st_dev);
+			break;
+		case ARCA_SELOPT_EXCLUDE_OLDER_THAN:
+			if ((r = arca_time_parse_user(s->arg, o->now, &t)) != 0)
+				return arca_error(b->ctx, ARCA_ERR_USAGE,
+				    "bad time string '%s'", s->arg);
+			r = arca_selection_add_exclude_older_than(b->sel, t);
+			break;
+		}
+	}
+	if (r == 0)
+		r = arca_selection_finish(b->sel);
+	return r;
+}
+
+/* The source path as duplicity records it: '.' parts and trailing '/' dropped. */
+static char *
+canon_localdir(const char *p)
+{
+	struct arca_buf b = { 0 };
+	const char *s = p, *e;
+	size_t n;
+
+	if (*p == '/')
+		arca_buf_putc(&b, '/');
+	while (*s != '\0') {
+		while (*s == '/')
+			s++;
+		if (*s == '\0')
+			break;
+		e = strchr(s, '/');
+		n = e ? (size_t)(e - s) : strlen(s);
+		if (!(n == 1 && s[0] == '.')) {
+			if (b.len > 0 && b.data[b.len - 1] != '/')
+				arca_buf_putc(&b, '/');
+			arca_buf_append(&b, s, n);
+		}
+		s += n;
+	}
+	if (b.len == 0)
+		arca_buf_putc(&b, '.');
+	return arca_buf_steal(&b);
+}
+
+static int
+open_archdir_file(struct backup *b, const char *name, int *fd)
+{
+	*fd = openat(b->e->archdir_fd, name, O_RDWR | O_CREAT | O_TRUNC |
+	    O_CLOEXEC, 0600);
+	if (*fd < 0)
+		return arca_error(b->ctx, ARCA_ERR_IO, "cannot create %s/%s: %s",
+		    b->e->archdir, name, strerror(errno));
+	return 0;
+}
+
+/* Upload archive-dir plaintext fd under remote name (encoded per options). */
+static int
+upload_encoded(struct backup *b, enum arca_payload kind, int plainfd,
+    const char *remote)
+{
+	char *path = NULL;
+	int fd = -1, r;
+
+	if ((r = arca_engine_tmpfile(b->e, "upload", &path, &fd)) != 0)
+		return r;
+	if ((r = arca_engine_encode(b->e, kind, plainfd, fd, remote)) == 0 &&
+	    fsync(fd) != 0 && errno != EINVAL)
+		r = arca_error(b->ctx, ARCA_ERR_IO, "cannot write %s: %s", path,
+		    strerror(errno));
+	if (r == 0)
+		r = arca_backend_put(b->e->be, path, remote);
+	close(fd);
+	unlink(path);
+	free(path);
+	return r;
+}
+
+static int
+finish_set(struct backup *b)
+{
+	struct arca_engine *e = b->e;
+	struct arca_fname fn = { 0 };
+	struct arca_buf text = { 0 }, gzname = { 0 }, tmpname = { 0 };
+	char remote[4096], final[4096], key[4096];
+	int gzfd = -1, r;
+
+	/* Signature file: close the plain tar, keep it gzipped in the cache. */
+	if ((r = arca_tar_writer_close(b->sigtar, 1)) != 0)
+		goto out;
+	fn.kind = b->is_full ? ARCA_FK_FULL_SIG : ARCA_FK_NEW_SIG;
+	fn.start = b->start;
+	fn.end = b->end;
+	arca_engine_fname_flags(e, ARCA_PAYLOAD_SIGNATURES, &fn);
+	if ((r = arca_fname_make(&fn, &e->pfx, remote, sizeof(remote))) != 0)
+		goto out;
+	if (!b->o->dry_run &&
+	    (r = upload_encoded(b, ARCA_PAYLOAD_SIGNATURES, b->sigfd, remote)) != 0)
+		goto out;
+	if ((r = arca_fname_key(remote, key, sizeof(key))) != 0)
+		goto out;
+	arca_buf_printf(&gzname, "%s.gz", key);
+	arca_buf_printf(&tmpname, ".%s.arca-tmp", key);
+	if (!b->o->dry_run) {
+		if ((r = open_archdir_file(b, (char *)tmpname.data, &gzfd)) != 0)
+			goto out;
+		if (lseek(b->sigfd, 0, SEEK_SET) < 0 ||
+		    (r = arca_gzip_file(b->ctx, b->sigfd, gzfd)) != 0 ||
+		    fsync(gzfd) != 0 ||
+		    renameat(e->archdir_fd, (char *)tmpname.data, e->archdir_fd,
+		    (char *)gzname.data) != 0) {
+			r = r ? r : arca_error(b->ctx, ARCA_ERR_IO,
+			    "cannot write %s/%s: %s", e->archdir,
+			    (char *)gzname.data, strerror(errno));
+			goto out;
+		}
+	}
+
+	/* Manifest: append the Filelist, upload it last, then make the
+	 * cached copy final. */
+	if ((r = arca_manifest_fmt_filelist_head(&text, b->nlist)) != 0 ||
+	    (r = arca_write_all(b->manfd, text.data, text.len)) != 0) {
+		r = r < 0 && r != ARCA_ERR_NOMEM ? arca_error(b->ctx,
+		    ARCA_ERR_IO, "cannot write the manifest") : r;
+		goto out;
+	}
+	if ((r = arca_copy_fd(b->ctx, b->listfd, b->manfd, b->listpath)) != 0)
+		goto out;
+	if (fsync(b->manfd) != 0) {
+		r = arca_error(b->ctx, ARCA_ERR_IO, "cannot write %s: %s",
+		    b->manpart, strerror(errno));
+		goto out;
+	}
+	memset(&fn, 0, sizeof(fn));
+	fn.kind = b->is_full ? ARCA_FK_FULL_MANIFEST : ARCA_FK_INC_MANIFEST;
+	fn.start = b->start;
+	fn.end = b->end;
+	arca_engine_fname_flags(e, ARCA_PAYLOAD_MANIFEST, &fn);
+	if ((r = arca_fname_make(&fn, &e->pfx, remote, sizeof(remote))) != 0)
+		goto out;
+	if (b->o->dry_run)
+		goto out;
+	if ((r = upload_encoded(b, ARCA_PAYLOAD_MANIFEST, b->manfd, remote)) != 0)
+		goto out;
+	fn.encrypted = fn.compressed = 0;
+	if ((r = arca_fname_make(&fn, &e->pfx, final, sizeof(final))) != 0)
+		goto out;
+	if (renameat(e->archdir_fd, b->manpart, e->archdir_fd, final) != 0) {
+		r = arca_error(b->ctx, ARCA_ERR_IO, "cannot rename %s: %s",
+		    b->manpart, strerror(errno));
+		goto out;
+	}
+	unlinkat(e->archdir_fd, b->sigpart, 0);
+out:
+	if (gzfd >= 0)
+		close(gzfd);
+	arca_buf_free(&text);
+	arca_buf_free(&gzname);
+	arca_buf_free(&tmpname);
+	return r;
+}
+
+/* §5.5: the newest set's manifest must match the cache and the source. */
+static int
+check_chain(struct backup *b, const struct arca_chain *ch)
+{
+	struct arca_engine *e = b->e;
+	const struct arca_set *last = ch->sets[ch->nsets - 1];
+	struct arca_manifest *m = NULL;
+	struct arca_buf text = { 0 };
+	struct arca_fname fn = { 0 };
+	char cname[4096], host[256] = "";
+	char *path = NULL, *ld = NULL;
+	int fd = -1, r;
+
+	if (last->manifest == NULL)
+		return 0;
+	/* Decrypting the remote manifest proves the passphrase is the
+	 * chain's before anything is encrypted with it. */
+	if ((r = arca_engine_tmpfile(e, "manifest", &path, &fd)) != 0)
+		return r;
+	if ((r = arca_engine_fetch_plain(e, last->manifest, fd)) != 0) {
+		if (r == ARCA_ERR_AUTH)
+			arca_error(b->ctx, r, "cannot decrypt %s with this "
+			    "passphrase: the backup chain was made with a "
+			    "different one; nothing was written", last->manifest);
+		goto out;
+	}
+	if ((r = arca_read_fd_all(b->ctx, fd, ARCA_MANIFEST_MAX, &text,
+	    last->manifest)) != 0)
+		goto out;
+	if ((r = arca_manifest_parse(b->ctx, (char *)text.data, text.len, 0,
+	    &m)) != 0) {
+		arca_error_prefix(b->ctx, "%s", last->manifest);
+		goto out;
+	}
+	/* The cached copy must say the same. */
+	fn.kind = last->is_full ? ARCA_FK_FULL_MANIFEST : ARCA_FK_INC_MANIFEST;
+	fn.start = last->start;
+	fn.end = last->end;
+	if ((r = arca_fname_make(&fn, &e->pfx, cname, sizeof(cname))) != 0)
+		goto out;
+	{
+		struct arca_buf ctext = { 0 };
+		int cfd = arca_engine_open_cached(e, cname);
+
+		if (cfd >= 0) {
+			r = arca_read_fd_all(b->ctx, cfd, ARCA_MANIFEST_MAX,
+			    &ctext, cname);
+			close(cfd);
+			if (r == 0 && (ctext.len != text.len ||
+			    memcmp(ctext.data, text.data, text.len) != 0))
+				r = arca_error(b->ctx, ARCA_ERR_CORRUPT,
+				    "the cached manifest %s/%s differs from the "
+				    "target's %s; remove the archive dir to "
+				    "rebuild it", e->archdir, cname,
+				    last->manifest);
+			arca_buf_free(&ctext);
+			if (r != 0)
+				goto out;
+		}
+	}
+	if (b->o->allow_source_mismatch)
+		goto out;
+	gethostname(host, sizeof(host) - 1);
+	if (m->hostname != NULL && strcmp(m->hostname, host) != 0) {
+		r = arca_error(b->ctx, ARCA_ERR_MISMATCH,
+		    "the backup chain was made on host '%s', this is '%s'; use "
+		    "--allow-source-mismatch if this is intended",
+		    m->hostname, host);
+		goto out;
+	}
+	ld = canon_localdir(b->o->local);
+	if (m->localdir != NULL && ld != NULL && strcmp(m->localdir, ld) != 0)
+		r = arca_error(b->ctx, ARCA_ERR_MISMATCH,
+		    "the backup chain was made from source '%s', not '%s'; use "
+		    "--allow-source-mismatch if this is intended",
+		    m->localdir, ld);
+out:
+	free(ld);
+	arca_manifest_free(m);
+	arca_buf_free(&text);
+	if (fd >= 0)
+		close(fd);
+	if (path != NULL) {
+		unlink(path);
+		free(path);
+	}
+	return r;
+}
+
+/* Drop leftovers of an interrupted run from the cache (resume is not done). */
+static void
+drop_partials(struct backup *b)
+{
+	struct arca_fname f;
+	size_t i;
+
+	for (i = 0; i < b->e->local.n; i++)
+		if (arca_fname_parse(b->e->local.v[i], &b->e->pfx, &f) &&
+		    f.partial) {
+			arca_warn(b->ctx, "Removing %s left by an interrupted "
+			    "backup; its volumes on the target are incomplete "
+			    "and 'cleanup' removes them", b->e->local.v[i]);
+			unlinkat(b->e->archdir_fd, b->e->local.v[i], 0);
+		}
+}
+
+static void
+print_stats(struct backup *b, time_t t0)
+{
+	char ts[32], te[32];
+	time_t now = time(NULL);
+
+	arca_time_asctime(b->end, ts);
+	arca_time_asctime(now, te);
+	arca_out(b->ctx,
+	    "--------------[ Backup Statistics ]--------------\n"
+	    "StartTime %lld (%s)\n"
+	    "ElapsedTime %lld seconds\n"
+	    "SourceFiles %llu\n"
+	    "SourceFileSize %llu\n"
+	    "NewFiles %llu\n"
+	    "ChangedFiles %llu\n"
+	    "DeletedFiles %llu\n"
+	    "RawDeltaSize %llu\n"
+	    "TotalDestinationSizeChange %llu\n"
+	    "Errors %llu\n"
+	    "-------------------------------------------------\n",
+	    (long long)b->end, ts, (long long)(now - t0),
+	    (unsigned long long)b->st.files, (unsigned long long)b->st.bytes,
+	    (unsigned long long)b->st.new_files,
+	    (unsigned long long)b->st.changed_files,
+	    (unsigned long long)b->st.deleted_files,
+	    (unsigned long long)b->st.delta_bytes,
+	    (unsigned long long)arca_volwriter_bytes(b->vw),
+	    (unsigned long long)b->st.errors);
+}
+
+int
+arca_run_backup(struct arca_ctx *ctx, const struct arca_options *o,
+    enum arca_backup_mode mode)
+{
+	struct backup b;
+	struct arca_engine *e = NULL;
+	struct arca_chain *ch = NULL;
+	struct arca_fname fn = { 0 };
+	struct arca_buf head = { 0 };
+	char host[256] = "", *ld = NULL;
+	struct stat st;
+	time_t t0 = time(NULL);
+	int r;
+
+	memset(&b, 0, sizeof(b));
+	b.ctx = ctx;
+	b.o = o;
+	b.sigfd = b.manfd = b.listfd = -1;
+	if (stat(o->local, &st) != 0)
+		return arca_error(ctx, ARCA_ERR_SOURCE,
+		    "backup source %s: %s", o->local, strerror(errno));
+	if ((r = build_selection(&b)) != 0)
+		goto out;
+	if ((r = arca_engine_open(ctx, o, ARCA_ENGINE_CREATE, &e)) != 0)
+		goto out;
+	b.e = e;
+	drop_partials(&b);
+	if ((r = arca_engine_sync_cache(e)) != 0)
+		goto out;
+
+	/* Full or incremental (§9.1 step 5). */
+	ch = e->col->primary;
+	b.is_full = 1;
+	if (mode != ARCA_BACKUP_FULL && ch != NULL) {
+		b.is_full = 0;
+		if (o->full_if_older_than > 0 &&
+		    ch->sets[0]->end < o->full_if_older_than) {
+			arca_notice(ctx, "Last full backup is too old, forcing "
+			    "full backup");
+			b.is_full = 1;
+		}
+	} else if (mode == ARCA_BACKUP_INC) {
+		r = arca_error(ctx, ARCA_ERR_NOCHAIN, "no backup chain with "
+		    "signatures found at %s: run a full backup first", o->url);
+		goto out;
+	} else if (mode == ARCA_BACKUP_AUTO) {
+		arca_notice(ctx, "No signatures found, switching to full backup.");
+	}
+	b.end = o->current_time >= 0 ? o->current_time : o->now;
+	if (!b.is_full) {
+		b.start = ch->end;
+		if (b.end <= b.start) {
+			if (o->current_time >= 0) {
+				r = arca_error(ctx, ARCA_ERR_USAGE,
+				    "--current-time %lld is not after the last "
+				    "backup (%lld)", (long long)b.end,
+				    (long long)b.start);
+				goto out;
+			}
+			while ((b.end = time(NULL)) <= b.start)
+				sleep(1);
+		}
+		if ((r = check_chain(&b, ch)) != 0)
+			goto out;
+		if ((r = arca_sigstream_open(e, ch->sig, -1, 1, &b.sigs)) != 0)
+			goto out;
+	} else {
+		b.start = b.end;
+		if (o->encrypt) {
+			struct arca_gpg *g;
+
+			if ((r = arca_engine_gpg(e, &g)) != 0)
+				goto out;
+		}
+	}
+
+	/* Partial manifest and signature file in the archive dir (§15.1). */
+	fn.kind = b.is_full ? ARCA_FK_FULL_MANIFEST : ARCA_FK_INC_MANIFEST;
+	fn.start = b.start;
+	fn.end = b.end;
+	fn.partial = 1;
+	if ((r = arca_fname_make(&fn, &e->pfx, b.manpart, sizeof(b.manpart))) != 0)
+		goto out;
+	fn.kind = b.is_full ? ARCA_FK_FULL_SIG : ARCA_FK_NEW_SIG;
+	if ((r = arca_fname_make(&fn, &e->pfx, b.sigpart, sizeof(b.sigpart))) != 0)
+		goto out;
+	if ((r = open_archdir_file(&b, b.manpart, &b.manfd)) != 0 ||
+	    (r = open_archdir_file(&b, b.sigpart, &b.sigfd)) != 0)
+		goto out;
+	if ((b.sigsink = arca_sink_fd(ctx, b.sigfd, b.sigpart)) == NULL) {
+		r = ARCA_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = arca_tar_writer_new(ctx, b.sigsink, &b.sigtar)) != 0)
+		goto out;
+	if ((r = arca_engine_tmpfile(e, "filelist", &b.listpath, &b.listfd)) != 0)
+		goto out;
+	gethostname(host, sizeof(host) - 1);
+	ld = canon_localdir(o->local);
+	if ((r = arca_manifest_fmt_header(&head, host, ld)) != 0)
+		goto out;
+	if ((r = arca_write_all(b.manfd, head.data, head.len)) != 0) {
+		r = arca_error(ctx, ARCA_ERR_IO, "cannot write %s", b.manpart);
+		goto out;
+	}
+	fn.kind = b.is_full ? ARCA_FK_FULL_VOL : ARCA_FK_INC_VOL;
+	fn.partial = 0;
+	if ((r = arca_volwriter_new(e, &fn, b.manfd, &b.vw)) != 0)
+		goto out;
+
+	if ((r = arca_walk_new(ctx, o->local, b.sel, &b.walk)) != 0)
+		goto out;
+	if ((r = run_merge(&b)) != 0)
+		goto out;
+	if ((r = arca_volwriter_finish(b.vw)) != 0)
+		goto out;
+	b.st.errors += arca_walk_errors(b.walk);
+	if ((r = finish_set(&b)) != 0)
+		goto out;
+	print_stats(&b, t0);
+	if (b.st.errors > 0)
+		r = arca_error(ctx, ARCA_ERR_PARTIAL, "backup completed, but "
+		    "%llu file(s) could not be read and were skipped (see the "
+		    "warnings above)", (unsigned long long)b.st.errors);
+out:
+	if (b.o->dry_run && e != NULL) {
+		if (b.manfd >= 0)
+			unlinkat(e->archdir_fd, b.manpart, 0);
+		if (b.sigfd >= 0)
+			unlinkat(e->archdir_fd, b.sigpart, 0);
+	}
+	free(ld);
+	arca_buf_free(&head);
+	arca_walk_free(b.walk);
+	arca_selection_free(b.sel);
+	arca_sigstream_free(b.sigs);
+	arca_volwriter_free(b.vw);
+	arca_tar_writer_free(b.sigtar);
+	arca_sink_free(b.sigsink);
+	if (b.sigfd >= 0)
+		close(b.sigfd);
+	if (b.manfd >= 0)
+		close(b.manfd);
+	if (b.listfd >= 0) {
+		close(b.listfd);
+		unlink(b.listpath);
+	}
+	free(b.listpath);
+	arca_buf_free(&b.name);
+	arca_buf_free(&b.chunk);
+	arca_buf_free(&b.sigout);
+	arca_buf_free(&b.delta);
+	arca_engine_close(e);
+	return r;
+}

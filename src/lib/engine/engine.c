@@ -1,0 +1,584 @@
+/*
+ * engine.c: opening a target and its archive dir, locking, temp files,
+ * containers, and keeping the archive dir in step with the target.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "backend/backend.h"
+#include "compress/gzip.h"
+#include "crypto/digest.h"
+#include "crypto/gpg.h"
+#include "engine/collection.h"
+#include "engine/engine.h"
+#include "util/ctx.h"
+#include "util/stream.h"
+
+static int
+mkdir_p(struct arca_ctx *ctx, const char *path, mode_t mode)
+{
+	char *p, *s;
+	int r = 0;
+
+	if ((p = strdup(path)) == NULL)
+		return ARCA_ERR_NOMEM;
+	for (s = p + 1; ; s++) {
+		if (*s == '/' || *s == '\0') {
+			char c = *s;
+
+			*s = '\0';
+			if (mkdir(p, mode) != 0 && errno != EEXIST) {
+				r = arca_error(ctx, ARCA_ERR_IO,
+				    "cannot create directory %s: %s", p,
+				    strerror(errno));
+				break;
+			}
+			*s = c;
+			if (c == '\0')
+				break;
+		}
+	}
+	free(p);
+	return r;
+}
+
+static int
+archdir_path(struct arca_ctx *ctx, const struct arca_options *o, char **out)
+{
+	struct arca_buf b = { 0 };
+	const char *x, *home;
+	char md5[41];
+
+	if (o->archive_dir != NULL)
+		arca_buf_puts(&b, o->archive_dir);
+	else if ((x = getenv("XDG_CACHE_HOME")) != NULL && *x != '\0')
+		arca_buf_printf(&b, "%s/duplicity", x);
+	else if ((home = getenv("HOME")) != NULL && *home != '\0')
+		arca_buf_printf(&b, "%s/.cache/duplicity", home);
+	else
+		return arca_error(ctx, ARCA_ERR_USAGE,
+		    "no archive dir: set --archive-dir, XDG_CACHE_HOME or HOME");
+	if (o->name != NULL) {
+		if (*o->name == '\0' || strchr(o->name, '/') != NULL) {
+			arca_buf_free(&b);
+			return arca_error(ctx, ARCA_ERR_USAGE,
+			    "bad --name '%s': it must be a non-empty name without '/'",
+			    o->name);
+		}
+		arca_buf_printf(&b, "/%s", o->name);
+	} else {
+		/* duplicity's default: MD5 of the URL text exactly as typed. */
+		arca_digest_buffer(ARCA_DIGEST_MD5, o->url, strlen(o->url), md5);
+		arca_buf_printf(&b, "/%s", md5);
+	}
+	if ((*out = arca_buf_steal(&b)) == NULL)
+		return ARCA_ERR_NOMEM;
+	return 0;
+}
+
+static int
+take_lock(struct arca_engine *e)
+{
+	struct flock fl = { 0 };
+	int fd;
+
+	fd = openat(e->archdir_fd, "lockfile", O_RDWR | O_CREAT | O_APPEND |
+	    O_CLOEXEC, 0600);
+	if (fd < 0)
+		return arca_error(e->ctx, ARCA_ERR_IO,
+		    "cannot open lock file %s/lockfile: %s", e->archdir,
+		    strerror(errno));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	if (fcntl(fd, F_SETLK, &fl) != 0) {
+		struct flock q = fl;
+		int holder = 0;
+
+		if (fcntl(fd, F_GETLK, &q) == 0 && q.l_type != F_UNLCK)
+			holder = (int)q.l_pid;
+		close(fd);
+		if (holder > 0)
+			return arca_error(e->ctx, ARCA_ERR_LOCKED,
+			    "another arca or duplicity (process %d) is already "
+			    "running with the archive dir %s", holder, e->archdir);
+		return arca_error(e->ctx, ARCA_ERR_LOCKED,
+		    "another arca or duplicity is already running with the "
+		    "archive dir %s", e->archdir);
+	}
+	e->lock_fd = fd;
+	return 0;
+}
+
+static int
+list_local(struct arca_engine *e)
+{
+	DIR *d;
+	struct dirent *de;
+	int fd, r = 0;
+
+	arca_strlist_free(&e->local);
+	if ((fd = dup(e->archdir_fd)) < 0 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return arca_error(e->ctx, ARCA_ERR_IO, "cannot list %s: %s",
+		    e->archdir, strerror(errno));
+	}
+	rewinddir(d);
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' || strcmp(de->d_name, "lockfile") == 0)
+			continue;
+		if ((r = arca_strlist_add(&e->local, de->d_name)) != 0)
+			break;
+	}
+	closedir(d);
+	arca_strlist_sort(&e->local);
+	return r;
+}
+
+int
+arca_engine_refresh(struct arca_engine *e)
+{
+	int r;
+
+	arca_collection_free(e->col);
+	e->col = NULL;
+	arca_strlist_free(&e->remote);
+	if ((r = arca_backend_list(e->be, &e->remote)) != 0)
+		return r;
+	arca_strlist_sort(&e->remote);
+	if ((r = list_local(e)) != 0)
+		return r;
+	return arca_collection_build(e->ctx, &e->remote, &e->local, &e->pfx,
+	    &e->col);
+}
+
+int
+arca_engine_open(struct arca_ctx *ctx, const struct arca_options *o, int flags,
+    struct arca_engine **out)
+{
+	struct arca_engine *e;
+	const char *tmp;
+	struct arca_buf b = { 0 };
+	int r;
+
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		return ARCA_ERR_NOMEM;
+	e->ctx = ctx;
+	e->o = o;
+	e->archdir_fd = e->lock_fd = -1;
+	e->pfx.base = o->file_prefix;
+	e->pfx.archive = o->file_prefix_archive;
+	e->pfx.manifest = o->file_prefix_manifest;
+	e->pfx.signature = o->file_prefix_signature;
+
+	if ((r = arca_backend_open(ctx, o->url, flags & ARCA_ENGINE_CREATE,
+	    &e->be)) != 0)
+		goto fail;
+	arca_backend_set_retries(e->be, o->num_retries, o->retry_delay);
+	if ((r = archdir_path(ctx, o, &e->archdir)) != 0)
+		goto fail;
+	if ((r = mkdir_p(ctx, e->archdir, 0700)) != 0)
+		goto fail;
+	e->archdir_fd = open(e->archdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (e->archdir_fd < 0) {
+		r = arca_error(ctx, ARCA_ERR_IO, "cannot open archive dir %s: %s",
+		    e->archdir, strerror(errno));
+		goto fail;
+	}
+	if (!(flags & ARCA_ENGINE_NOLOCK) && (r = take_lock(e)) != 0)
+		goto fail;
+
+	tmp = o->tempdir;
+	if (tmp == NULL && ((tmp = getenv("TMPDIR")) == NULL || *tmp == '\0'))
+		tmp = "/tmp";
+	arca_buf_printf(&b, "%s/arca-XXXXXX", tmp);
+	if (b.data == NULL || mkdtemp((char *)b.data) == NULL) {
+		r = arca_error(ctx, ARCA_ERR_IO,
+		    "cannot create a temporary directory in %s: %s", tmp,
+		    strerror(errno));
+		arca_buf_free(&b);
+		goto fail;
+	}
+	e->tempdir = arca_buf_steal(&b);
+
+	if ((r = arca_engine_refresh(e)) != 0)
+		goto fail;
+	*out = e;
+	return 0;
+fail:
+	arca_engine_close(e);
+	return r;
+}
+
+static void
+rm_tempdir(const char *path)
+{
+	DIR *d;
+	struct dirent *de;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			unlinkat(fd, de->d_name, 0);
+	closedir(d);
+	rmdir(path);
+}
+
+void
+arca_engine_close(struct arca_engine *e)
+{
+	if (e == NULL)
+		return;
+	arca_collection_free(e->col);
+	arca_strlist_free(&e->remote);
+	arca_strlist_free(&e->local);
+	arca_gpg_free(e->gpg);
+	arca_backend_close(e->be);
+	if (e->tempdir != NULL) {
+		rm_tempdir(e->tempdir);
+		free(e->tempdir);
+	}
+	if (e->lock_fd >= 0) {
+		unlinkat(e->archdir_fd, "lockfile", 0);
+		close(e->lock_fd);
+	}
+	if (e->archdir_fd >= 0)
+		close(e->archdir_fd);
+	free(e->archdir);
+	free(e);
+}
+
+int
+arca_engine_gpg(struct arca_engine *e, struct arca_gpg **out)
+{
+	struct arca_gpg_opts go = { 0 };
+	int r;
+
+	if (e->gpg == NULL) {
+		if (e->o->passphrase == NULL && e->o->encrypt_keys == NULL)
+			return arca_error(e->ctx, ARCA_ERR_AUTH,
+			    "no passphrase: set the PASSPHRASE environment "
+			    "variable (or use --no-encryption for unencrypted "
+			    "backups)");
+		go.passphrase = e->o->passphrase;
+		go.homedir = e->o->gpg_homedir;
+		go.recipients = e->o->encrypt_keys;
+		go.sign_key = e->o->sign_key;
+		if ((r = arca_gpg_new(e->ctx, &go, &e->gpg)) != 0)
+			return r;
+	}
+	*out = e->gpg;
+	return 0;
+}
+
+int
+arca_engine_tmpfile(struct arca_engine *e, const char *tag, char **path,
+    int *fd)
+{
+	struct arca_buf b = { 0 };
+
+	if (arca_buf_printf(&b, "%s/%lu-%s", e->tempdir, ++e->tmpseq, tag) != 0)
+		return ARCA_ERR_NOMEM;
+	*fd = open((char *)b.data, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (*fd < 0) {
+		int r = arca_error(e->ctx, ARCA_ERR_IO,
+		    "cannot create temporary file %s: %s", (char *)b.data,
+		    strerror(errno));
+
+		arca_buf_free(&b);
+		return r;
+	}
+	*path = arca_buf_steal(&b);
+	return 0;
+}
+
+int
+arca_copy_fd(struct arca_ctx *ctx, int in_fd, int out_fd, const char *what)
+{
+	unsigned char buf[65536];
+	off_t off = 0;
+	ssize_t n;
+	int r;
+
+	for (;;) {
+		n = pread(in_fd, buf, sizeof(buf), off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return arca_error(ctx, ARCA_ERR_IO, "cannot read %s: %s",
+			    what, strerror(errno));
+		if (n == 0)
+			return 0;
+		if ((r = arca_write_all(out_fd, buf, (size_t)n)) != 0)
+			return arca_error(ctx, ARCA_ERR_IO, "cannot write %s: %s",
+			    what, strerror(-r));
+		off += n;
+	}
+}
+
+int
+arca_read_fd_all(struct arca_ctx *ctx, int fd, size_t max,
+    struct arca_buf *buf, const char *what)
+{
+	unsigned char tmp[65536];
+	off_t off = 0;
+	ssize_t n;
+
+	arca_buf_reset(buf);
+	for (;;) {
+		n = pread(fd, tmp, sizeof(tmp), off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return arca_error(ctx, ARCA_ERR_IO, "cannot read %s: %s",
+			    what, strerror(errno));
+		if (n == 0)
+			return 0;
+		if (buf->len + (size_t)n > max)
+			return arca_error(ctx, ARCA_ERR_CORRUPT,
+			    "%s is larger than %zu bytes: refusing it", what, max);
+		if (arca_buf_append(buf, tmp, (size_t)n) != 0)
+			return ARCA_ERR_NOMEM;
+		off += n;
+	}
+}
+
+void
+arca_engine_fname_flags(const struct arca_engine *e, enum arca_payload kind,
+    struct arca_fname *f)
+{
+	f->encrypted = e->o->encrypt;
+	f->compressed = !e->o->encrypt && e->o->compress &&
+	    kind != ARCA_PAYLOAD_MANIFEST;
+}
+
+int
+arca_engine_encode(struct arca_engine *e, enum arca_payload kind, int in_fd,
+    int out_fd, const char *what)
+{
+	struct arca_gpg *g;
+	int r;
+
+	if (e->o->encrypt) {
+		if ((r = arca_engine_gpg(e, &g)) != 0)
+			return r;
+		if (lseek(in_fd, 0, SEEK_SET) < 0)
+			return arca_error(e->ctx, ARCA_ERR_IO, "cannot rewind %s",
+			    what);
+		return arca_gpg_encrypt_fd(g, in_fd, out_fd, what);
+	}
+	if (e->o->compress && kind != ARCA_PAYLOAD_MANIFEST) {
+		if (lseek(in_fd, 0, SEEK_SET) < 0)
+			return arca_error(e->ctx, ARCA_ERR_IO, "cannot rewind %s",
+			    what);
+		return arca_gzip_file(e->ctx, in_fd, out_fd);
+	}
+	return arca_copy_fd(e->ctx, in_fd, out_fd, what);
+}
+
+int
+arca_engine_decode(struct arca_engine *e, const char *name, int in_fd,
+    int out_fd)
+{
+	struct arca_fname f;
+	struct arca_gpg *g;
+	int r;
+
+	if (lseek(in_fd, 0, SEEK_SET) < 0)
+		return arca_error(e->ctx, ARCA_ERR_IO, "cannot rewind %s", name);
+	if (!arca_fname_parse(name, &e->pfx, &f))
+		memset(&f, 0, sizeof(f));
+	if (f.encrypted) {
+		if ((r = arca_engine_gpg(e, &g)) != 0)
+			return r;
+		return arca_gpg_decrypt_fd(g, in_fd, out_fd, name);
+	}
+	if (f.compressed) {
+		if ((r = arca_gunzip_file(e->ctx, in_fd, out_fd)) != 0)
+			arca_error_prefix(e->ctx, "%s", name);
+		return r;
+	}
+	return arca_copy_fd(e->ctx, in_fd, out_fd, name);
+}
+
+int
+arca_engine_fetch_plain(struct arca_engine *e, const char *name, int out_fd)
+{
+	char *path = NULL;
+	int fd = -1, r;
+
+	if ((r = arca_engine_tmpfile(e, "fetch", &path, &fd)) != 0)
+		return r;
+	close(fd);
+	fd = -1;
+	if ((r = arca_backend_get(e->be, name, path)) != 0)
+		goto out;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		r = arca_error(e->ctx, ARCA_ERR_IO, "cannot open %s: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	if (ftruncate(out_fd, 0) != 0 || lseek(out_fd, 0, SEEK_SET) < 0) {
+		r = arca_error(e->ctx, ARCA_ERR_IO, "cannot truncate output");
+		goto out;
+	}
+	r = arca_engine_decode(e, name, fd, out_fd);
+out:
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
+	free(path);
+	return r;
+}
+
+int
+arca_engine_open_cached(struct arca_engine *e, const char *name)
+{
+	int fd = openat(e->archdir_fd, name, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return arca_error(e->ctx, errno == ENOENT ? ARCA_ERR_NOTFOUND :
+		    ARCA_ERR_IO, "cannot open %s/%s: %s", e->archdir, name,
+		    strerror(errno));
+	return fd;
+}
+
+static int
+is_meta_kind(const struct arca_fname *f)
+{
+	return f->kind == ARCA_FK_FULL_MANIFEST ||
+	    f->kind == ARCA_FK_INC_MANIFEST || f->kind == ARCA_FK_FULL_SIG ||
+	    f->kind == ARCA_FK_NEW_SIG;
+}
+
+static int
+has_key(const struct arca_strlist *l, const struct arca_fprefix *pfx,
+    const char *key, int want_partial)
+{
+	struct arca_fname f;
+	char k[4096];
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		if (!arca_fname_parse(l->v[i], pfx, &f) || !is_meta_kind(&f))
+			continue;
+		if (want_partial >= 0 && f.partial != want_partial)
+			continue;
+		if (arca_fname_key(l->v[i], k, sizeof(k)) == 0 &&
+		    strcmp(k, key) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Download remote name into the archive dir under its cache name. */
+static int
+cache_one(struct arca_engine *e, const char *name, const char *key,
+    const struct arca_fname *f)
+{
+	struct arca_buf final = { 0 }, tmpname = { 0 };
+	char *plainpath = NULL;
+	int plainfd = -1, outfd = -1, r;
+	int is_sig = f->kind == ARCA_FK_FULL_SIG || f->kind == ARCA_FK_NEW_SIG;
+
+	arca_notice(e->ctx, "Copying %s to local cache.", name);
+	if ((r = arca_engine_tmpfile(e, "cache", &plainpath, &plainfd)) != 0)
+		goto out;
+	if ((r = arca_engine_fetch_plain(e, name, plainfd)) != 0)
+		goto out;
+	arca_buf_printf(&final, "%s%s", key, is_sig ? ".gz" : "");
+	arca_buf_printf(&tmpname, ".%s.arca-tmp", (char *)final.data);
+	outfd = openat(e->archdir_fd, (char *)tmpname.data,
+	    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (outfd < 0) {
+		r = arca_error(e->ctx, ARCA_ERR_IO, "cannot write %s/%s: %s",
+		    e->archdir, (char *)tmpname.data, strerror(errno));
+		goto out;
+	}
+	if (lseek(plainfd, 0, SEEK_SET) < 0) {
+		r = ARCA_ERR_IO;
+		goto out;
+	}
+	r = is_sig ? arca_gzip_file(e->ctx, plainfd, outfd) :
+	    arca_copy_fd(e->ctx, plainfd, outfd, name);
+	if (r == 0 && fsync(outfd) != 0)
+		r = arca_error(e->ctx, ARCA_ERR_IO, "cannot write %s: %s",
+		    e->archdir, strerror(errno));
+	if (r == 0 && renameat(e->archdir_fd, (char *)tmpname.data,
+	    e->archdir_fd, (char *)final.data) != 0)
+		r = arca_error(e->ctx, ARCA_ERR_IO, "cannot rename in %s: %s",
+		    e->archdir, strerror(errno));
+out:
+	if (outfd >= 0) {
+		close(outfd);
+		if (r != 0)
+			unlinkat(e->archdir_fd, (char *)tmpname.data, 0);
+	}
+	if (plainfd >= 0)
+		close(plainfd);
+	if (plainpath != NULL) {
+		unlink(plainpath);
+		free(plainpath);
+	}
+	arca_buf_free(&final);
+	arca_buf_free(&tmpname);
+	return r;
+}
+
+int
+arca_engine_sync_cache(struct arca_engine *e)
+{
+	struct arca_fname f;
+	char key[4096];
+	size_t i;
+	int r, changed = 0;
+
+	/* Remote is authoritative: fetch what the cache lacks... */
+	for (i = 0; i < e->remote.n; i++) {
+		const char *name = e->remote.v[i];
+
+		if (!arca_fname_parse(name, &e->pfx, &f) || !is_meta_kind(&f) ||
+		    f.partial)
+			continue;
+		if (arca_fname_key(name, key, sizeof(key)) != 0)
+			continue;
+		if (has_key(&e->local, &e->pfx, key, -1))
+			continue;
+		if ((r = cache_one(e, name, key, &f)) != 0)
+			return r;
+		changed = 1;
+	}
+	/* ...and drop cached copies the target no longer has. */
+	for (i = 0; i < e->local.n; i++) {
+		const char *name = e->local.v[i];
+
+		if (!arca_fname_parse(name, &e->pfx, &f) || !is_meta_kind(&f) ||
+		    f.partial)
+			continue;
+		if (arca_fname_key(name, key, sizeof(key)) != 0)
+			continue;
+		if (has_key(&e->remote, &e->pfx, key, 0) &&
+		    !has_key(&e->local, &e->pfx, key, 1))
+			continue;
+		arca_notice(e->ctx, "Deleting local %s (not authoritative at "
+		    "backend).", name);
+		if (unlinkat(e->archdir_fd, name, 0) != 0 && errno != ENOENT)
+			return arca_error(e->ctx, ARCA_ERR_IO,
+			    "cannot delete %s/%s: %s", e->archdir, name,
+			    strerror(errno));
+		changed = 1;
+	}
+	return changed ? arca_engine_refresh(e) : 0;
+}

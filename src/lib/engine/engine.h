@@ -1,0 +1,95 @@
+/*
+ * engine.h: what every command shares: the target's backend, the archive
+ * dir (local cache) and its lock, a private temp dir, the OpenPGP engine,
+ * and the collection computed from both listings.
+ */
+#ifndef ARCA_ENGINE_ENGINE_H
+#define ARCA_ENGINE_ENGINE_H
+
+#include <stdint.h>
+
+#include "arca/arca.h"
+#include "format/filename.h"
+#include "util/buf.h"
+
+struct arca_ctx;
+struct arca_backend;
+struct arca_gpg;
+struct arca_collection;
+
+struct arca_engine {
+	struct arca_ctx *ctx;
+	const struct arca_options *o;
+	struct arca_fprefix pfx;
+	struct arca_backend *be;
+	struct arca_gpg *gpg;	/* created on first use */
+	char *archdir;		/* this target's archive dir */
+	int archdir_fd;
+	int lock_fd;
+	char *tempdir;		/* private temp dir of this run */
+	unsigned long tmpseq;
+	struct arca_strlist remote;	/* remote names */
+	struct arca_strlist local;	/* archive dir names */
+	struct arca_collection *col;
+};
+
+/* What a file written to the target holds, for choosing its container. */
+enum arca_payload { ARCA_PAYLOAD_VOLUME, ARCA_PAYLOAD_MANIFEST,
+	ARCA_PAYLOAD_SIGNATURES };
+
+#define ARCA_ENGINE_CREATE 0x1	/* create a missing target (backups) */
+#define ARCA_ENGINE_NOLOCK 0x2	/* do not lock the archive dir */
+
+/*
+ * Open the target and archive dir, take the lock, list both sides and build
+ * the collection.  Returns 0 or a negative arca_err with the message on ctx.
+ */
+int arca_engine_open(struct arca_ctx *ctx, const struct arca_options *o,
+    int flags, struct arca_engine **out);
+void arca_engine_close(struct arca_engine *e);
+
+/* Re-list both sides and rebuild e->col. */
+int arca_engine_refresh(struct arca_engine *e);
+
+/* Bring the archive dir in step with the target (§14.2). */
+int arca_engine_sync_cache(struct arca_engine *e);
+
+/* The OpenPGP engine, created on first call; ARCA_ERR_AUTH without passphrase/keys. */
+int arca_engine_gpg(struct arca_engine *e, struct arca_gpg **out);
+
+/*
+ * A new temp file in the run's temp dir: *fd open O_RDWR, *path owned by the
+ * caller (unlink and free it).  tag names it for debugging.
+ */
+int arca_engine_tmpfile(struct arca_engine *e, const char *tag, char **path,
+    int *fd);
+
+/* Encode plaintext in_fd (from offset 0) into out_fd with the container the
+ * options choose for this payload: gpg, gzip or plain. */
+int arca_engine_encode(struct arca_engine *e, enum arca_payload kind,
+    int in_fd, int out_fd, const char *what);
+
+/* Decode in_fd (from offset 0) into out_fd, the container chosen by the
+ * remote name's suffix (.gpg, gz, none). */
+int arca_engine_decode(struct arca_engine *e, const char *name, int in_fd,
+    int out_fd);
+
+/* Download remote name and decode it into out_fd (truncated first). */
+int arca_engine_fetch_plain(struct arca_engine *e, const char *name,
+    int out_fd);
+
+/* Open an archive-dir file (read-only); returns fd or negative arca_err. */
+int arca_engine_open_cached(struct arca_engine *e, const char *name);
+
+/* The container suffix flags the current options give new files. */
+void arca_engine_fname_flags(const struct arca_engine *e,
+    enum arca_payload kind, struct arca_fname *f);
+
+/* Read a whole (small) fd into buf, refusing more than max bytes. */
+int arca_read_fd_all(struct arca_ctx *ctx, int fd, size_t max,
+    struct arca_buf *buf, const char *what);
+
+/* Copy in_fd (from offset 0) to out_fd. */
+int arca_copy_fd(struct arca_ctx *ctx, int in_fd, int out_fd, const char *what);
+
+#endif /* !ARCA_ENGINE_ENGINE_H */

@@ -1,0 +1,38 @@
+/*
+ * volwriter.h: cutting a backup set's member stream into volumes, and
+ * publishing each finished volume (container, SHA1, upload, manifest block).
+ */
+#ifndef ARCA_ENGINE_VOLWRITER_H
+#define ARCA_ENGINE_VOLWRITER_H
+
+#include <stdint.h>
+
+#include "format/entry.h"
+#include "format/filename.h"
+
+struct arca_engine;
+struct arca_volwriter;
+
+/*
+ * New writer for the set named by tmpl (kind FULL_VOL or INC_VOL, times).
+ * Each finished volume's manifest block is appended to manifest_fd
+ * (the archive dir's .manifest.part) and synced.
+ */
+int arca_volwriter_new(struct arca_engine *e, const struct arca_fname *tmpl,
+    int manifest_fd, struct arca_volwriter **out);
+
+/*
+ * Add one member: name, metadata (m->size = n), data.  index and block
+ * (-1 for none) are what the manifest records for it.
+ */
+int arca_volwriter_add(struct arca_volwriter *w, const char *name,
+    const struct arca_meta *m, const void *data, size_t n, const char *index,
+    long block);
+
+/* Finish the last volume (an empty one if nothing was added). */
+int arca_volwriter_finish(struct arca_volwriter *w);
+unsigned arca_volwriter_count(const struct arca_volwriter *w);
+uint64_t arca_volwriter_bytes(const struct arca_volwriter *w);	/* sent */
+void arca_volwriter_free(struct arca_volwriter *w);
+
+#endif /* !ARCA_ENGINE_VOLWRITER_H */
