@@ -56,7 +56,9 @@ int arca_selection_finish(struct arca_selection *s);
  * Test one entry: index is relative to the root ("" = root, always
  * included); st its lstat; dirfd an open fd of the entry itself when it is
  * a directory (for --exclude-if-present), else -1.
- * Returns an enum arca_sel value.
+ * Returns ARCA_SEL_INCLUDE (also when no test decides), ARCA_SEL_EXCLUDE,
+ * ARCA_SEL_SCAN (only ever for a directory), or ARCA_ERR_NOMEM; never
+ * ARCA_SEL_NONE.
  */
 int arca_selection_test(struct arca_selection *s, const char *index,
     const struct stat *st, int dirfd);

@@ -7,8 +7,12 @@
  * sorted name lists of the current directory and its ancestors.
  * Directories answered "scan" by the selection are emitted only when
  * something below them is included, just before that descendant.
- * Unreadable directories and entries that vanish are skipped with a
- * warning and counted; sockets are skipped silently.
+ * A directory that cannot be opened is still emitted when included (it is
+ * a directory, only its contents are missing), with a warning that names
+ * the path and counts in arca_walk_errors(); entries that vanish between
+ * readdir and stat are skipped silently, sockets are skipped.  Only the
+ * fds of the current entry's ancestors (and of a directory just emitted)
+ * are open.
  */
 #ifndef ARCA_SELECT_WALK_H
 #define ARCA_SELECT_WALK_H
