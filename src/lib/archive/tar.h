@@ -32,7 +32,12 @@ int arca_tar_writer_new(struct arca_ctx *ctx, struct arca_sink *out,
 /*
  * Start a member called name (raw bytes, NUL-terminated) with metadata m;
  * m->size bytes of data must follow through arca_tar_write_data (for
- * regular files; other types have no data).
+ * regular files; other types have no data).  m->type ARCA_T_NONE writes a
+ * deleted entry (typeflag 0, all metadata zero).  A directory name gets a
+ * trailing '/' when it has none, as tarfile does.  Returns 0, or a
+ * negative arca_err: ARCA_ERR_FAILED when only this entry cannot be stored
+ * (device number >= 8^7; nothing was written), otherwise the writer is
+ * broken and every later call returns the same error.
  */
 int arca_tar_write_header(struct arca_tar_writer *w, const char *name,
     const struct arca_meta *m);
@@ -57,8 +62,9 @@ int arca_tar_reader_new(struct arca_ctx *ctx, struct arca_source *src,
     struct arca_tar_reader **r);
 
 /*
- * Next member: *name (raw bytes, valid until the next call) and *m (owned by
- * the reader, valid until the next call; m->size is the data size).
+ * Next member: *name (raw bytes as stored, a trailing '/' kept; valid until
+ * the next call) and *m (owned by the reader, valid until the next call;
+ * m->size is the data size; deleted entries read as ARCA_T_REG).
  * Returns 1 for a member, 0 at the end of the archive, or a negative
  * arca_err (ARCA_ERR_CORRUPT for malformed headers, with the message on ctx).
  * Hard links (typeflag 1) and other unsupported types are ARCA_ERR_CORRUPT.

@@ -1,0 +1,501 @@
+/*
+ * test_gzip.c: the gzip sink and source against zlib, gzip(1), Python's
+ * gzip and duplicity's own volumes.
+ */
+#include <fcntl.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "compress/gzip.h"
+#include "util/buf.h"
+#include "util/ctx.h"
+#include "util/stream.h"
+#include "test.h"
+
+static struct arca_ctx ctx;
+
+static const char *vol1 =
+    "duplicity-0.8.22/plain/duplicity-full.20240101T000000Z.vol1.difftar.gz";
+static const char *sig1 =
+    "duplicity-0.8.22/plain/duplicity-full-signatures.20240101T000000Z.sigtar.gz";
+
+/* Deterministic data with compressible and incompressible stretches. */
+static void
+fill(struct arca_buf *b, size_t n, uint32_t seed)
+{
+	size_t i;
+
+	arca_buf_reset(b);
+	for (i = 0; i < n; i++) {
+		seed = seed * 1103515245u + 12345u;
+		arca_buf_putc(b, (i / 4096) % 3 == 0 ? (int)(i % 61) :
+		    (int)(seed >> 16));
+	}
+}
+
+static int
+read_file(const char *path, struct arca_buf *b)
+{
+	unsigned char tmp[65536];
+	ssize_t n;
+	int fd = open(path, O_RDONLY);
+
+	arca_buf_reset(b);
+	if (fd < 0)
+		return -1;
+	while ((n = read(fd, tmp, sizeof(tmp))) > 0)
+		arca_buf_append(b, tmp, (size_t)n);
+	close(fd);
+	return n < 0 ? -1 : 0;
+}
+
+static int
+write_file(const char *path, const void *p, size_t n)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	int r;
+
+	if (fd < 0)
+		return -1;
+	r = arca_write_all(fd, p, n);
+	close(fd);
+	return r;
+}
+
+static char *
+data_path(const char *rel)
+{
+	static char p[4096];
+
+	snprintf(p, sizeof(p), "%s/%s", test_data_dir(), rel);
+	return p;
+}
+
+static int
+run(const char *cmd)
+{
+	int st = system(cmd);
+
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* gzip p[0..n) with our sink, written in pieces of `step` bytes. */
+static int
+gz(const void *p, size_t n, size_t step, int level, struct arca_buf *out)
+{
+	struct arca_sink *bs, *gs;
+	size_t off, k;
+	int r = 0;
+
+	arca_buf_reset(out);
+	bs = arca_sink_buf(out);
+	gs = arca_gzip_sink(&ctx, bs, level);
+	if (bs == NULL || gs == NULL)
+		return ARCA_ERR_NOMEM;
+	for (off = 0; off < n && r == 0; off += k) {
+		k = n - off < step ? n - off : step;
+		r = arca_sink_write(gs, (const unsigned char *)p + off, k);
+	}
+	if (r == 0)
+		r = arca_sink_close(gs);
+	arca_sink_free(gs);
+	arca_sink_free(bs);
+	return r;
+}
+
+/* gunzip p[0..n) with our source, reading `step` bytes at a time. */
+static int
+gunz(const void *p, size_t n, size_t step, uint64_t limit,
+    struct arca_buf *out)
+{
+	struct arca_source *ms, *gs;
+	unsigned char *tmp = malloc(step);
+	ssize_t got;
+
+	arca_buf_reset(out);
+	ms = arca_source_mem(p, n);
+	gs = arca_gunzip_source(&ctx, ms, limit);
+	while ((got = arca_source_read(gs, tmp, step)) > 0)
+		arca_buf_append(out, tmp, (size_t)got);
+	arca_source_free(gs);
+	arca_source_free(ms);
+	free(tmp);
+	return (int)got;
+}
+
+static void
+test_roundtrip_and_header(void)
+{
+	struct arca_buf in = { 0 }, z = { 0 }, back = { 0 };
+	time_t now = time(NULL);
+	uint32_t mt;
+
+	fill(&in, 1500000, 7);
+	CHECK_INT(gz(in.data, in.len, 10000, 6, &z), 0);
+	CHECK(z.len > 18 && z.len < in.len);
+	/* Python's header: no flags, XFL 0 at level 6, OS 255. */
+	CHECK_INT(z.data[0], 0x1f);
+	CHECK_INT(z.data[1], 0x8b);
+	CHECK_INT(z.data[2], 8);
+	CHECK_INT(z.data[3], 0);
+	CHECK_INT(z.data[8], 0);
+	CHECK_INT(z.data[9], 0xff);
+	mt = (uint32_t)z.data[4] | (uint32_t)z.data[5] << 8 |
+	    (uint32_t)z.data[6] << 16 | (uint32_t)z.data[7] << 24;
+	CHECK(mt + 5 >= (uint32_t)now && mt <= (uint32_t)now + 5);
+	CHECK_INT(gunz(z.data, z.len, 777, 0, &back), 0);
+	CHECK_INT(back.len, in.len);
+	CHECK(back.len == in.len && memcmp(back.data, in.data, in.len) == 0);
+	/* Level 9 and level 1 set XFL as Python does. */
+	CHECK_INT(gz(in.data, 1000, 1000, 9, &z), 0);
+	CHECK_INT(z.data[8], 2);
+	CHECK_INT(gz(in.data, 1000, 1000, 1, &z), 0);
+	CHECK_INT(z.data[8], 4);
+	/* An empty member is 20 bytes and reads back as nothing. */
+	CHECK_INT(gz("", 0, 1, 6, &z), 0);
+	CHECK_INT(z.len, 20);
+	CHECK_INT(gunz(z.data, z.len, 100, 0, &back), 0);
+	CHECK_INT(back.len, 0);
+	arca_buf_free(&in);
+	arca_buf_free(&z);
+	arca_buf_free(&back);
+}
+
+/*
+ * duplicity's own gzip volume, decompressed and compressed again by our
+ * sink, must come out identical except for the header's MTIME.
+ */
+static void
+test_same_bytes_as_duplicity(void)
+{
+	struct arca_buf orig = { 0 }, tar = { 0 }, z = { 0 };
+	const char *files[] = { vol1, sig1 };
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		CHECK_INT(read_file(data_path(files[i]), &orig), 0);
+		CHECK_INT(gunz(orig.data, orig.len, 65536, 0, &tar), 0);
+		CHECK(tar.len > 0);
+		CHECK_INT(gz(tar.data, tar.len, 65536, 6, &z), 0);
+		CHECK_INT(z.len, orig.len);
+		if (z.len == orig.len) {
+			CHECK_MEM(z.data, orig.data, 4);
+			CHECK_MEM(z.data + 8, orig.data + 8, z.len - 8);
+		}
+	}
+	arca_buf_free(&orig);
+	arca_buf_free(&tar);
+	arca_buf_free(&z);
+}
+
+static void
+test_gzip_tool_accepts(void)
+{
+	struct arca_buf in = { 0 }, z = { 0 };
+	char *dir = test_tmpdir(), path[512], cmd[1200];
+
+	fill(&in, 300000, 3);
+	CHECK_INT(gz(in.data, in.len, 4096, 6, &z), 0);
+	snprintf(path, sizeof(path), "%s/x.gz", dir);
+	CHECK_INT(write_file(path, z.data, z.len), 0);
+	snprintf(cmd, sizeof(cmd), "gzip -t '%s'", path);
+	CHECK_INT(run(cmd), 0);
+	snprintf(path, sizeof(path), "%s/x", dir);
+	CHECK_INT(write_file(path, in.data, in.len), 0);
+	snprintf(cmd, sizeof(cmd), "gzip -dc '%s/x.gz' | cmp -s - '%s/x'", dir,
+	    dir);
+	CHECK_INT(run(cmd), 0);
+	/* Python's reader too (the one duplicity uses). */
+	snprintf(cmd, sizeof(cmd), "/usr/bin/python3 -c 'import gzip,sys; "
+	    "sys.exit(gzip.open(sys.argv[1]).read() != open(sys.argv[2],"
+	    "\"rb\").read())' '%s/x.gz' '%s/x'", dir, dir);
+	CHECK_INT(run(cmd), 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	run(cmd);
+	free(dir);
+	arca_buf_free(&in);
+	arca_buf_free(&z);
+}
+
+static void
+test_concatenated_members(void)
+{
+	struct arca_buf a = { 0 }, b = { 0 }, za = { 0 }, zb = { 0 },
+	    all = { 0 }, back = { 0 }, want = { 0 }, gnu = { 0 };
+	char *dir = test_tmpdir(), cmd[1200], path[512];
+	static const unsigned char pad[7];
+
+	fill(&a, 70000, 1);
+	fill(&b, 123457, 2);
+	CHECK_INT(gz(a.data, a.len, 9999, 6, &za), 0);
+	CHECK_INT(gz(b.data, b.len, 9999, 6, &zb), 0);
+	/* A member from gzip(1), with a file name in its header. */
+	snprintf(path, sizeof(path), "%s/named.txt", dir);
+	CHECK_INT(write_file(path, "hello from gzip(1)\n", 19), 0);
+	snprintf(cmd, sizeof(cmd), "gzip -9 '%s'", path);
+	CHECK_INT(run(cmd), 0);
+	snprintf(path, sizeof(path), "%s/named.txt.gz", dir);
+	CHECK_INT(read_file(path, &gnu), 0);
+	CHECK((gnu.data[3] & 0x08) != 0);	/* FNAME set */
+
+	arca_buf_append(&all, za.data, za.len);
+	arca_buf_append(&all, gnu.data, gnu.len);
+	arca_buf_append(&all, pad, sizeof(pad));	/* zero padding, skipped */
+	arca_buf_append(&all, zb.data, zb.len);
+	arca_buf_append(&all, pad, sizeof(pad));
+	arca_buf_append(&want, a.data, a.len);
+	arca_buf_append(&want, "hello from gzip(1)\n", 19);
+	arca_buf_append(&want, b.data, b.len);
+	CHECK_INT(gunz(all.data, all.len, 5000, 0, &back), 0);
+	CHECK_INT(back.len, want.len);
+	CHECK(back.len == want.len &&
+	    memcmp(back.data, want.data, want.len) == 0);
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	run(cmd);
+	free(dir);
+	arca_buf_free(&a);
+	arca_buf_free(&b);
+	arca_buf_free(&za);
+	arca_buf_free(&zb);
+	arca_buf_free(&all);
+	arca_buf_free(&back);
+	arca_buf_free(&want);
+	arca_buf_free(&gnu);
+}
+
+static void
+expect_corrupt(const void *p, size_t n, const char *why)
+{
+	struct arca_buf back = { 0 };
+	int r;
+
+	ctx.errmsg[0] = '\0';
+	r = gunz(p, n, 4096, 0, &back);
+	if (r != ARCA_ERR_CORRUPT)
+		fprintf(stderr, "  (%s)\n", why);
+	CHECK_INT(r, ARCA_ERR_CORRUPT);
+	CHECK(strstr(ctx.errmsg, "gzip") != NULL);
+	arca_buf_free(&back);
+}
+
+static void
+test_corrupt_refused(void)
+{
+	struct arca_buf in = { 0 }, z = { 0 }, bad = { 0 };
+	static const unsigned char zeros[4096];
+
+	fill(&in, 200000, 9);
+	CHECK_INT(gz(in.data, in.len, 65536, 6, &z), 0);
+
+	expect_corrupt("", 0, "empty");
+	expect_corrupt(zeros, sizeof(zeros), "only zeros");
+	expect_corrupt("this is not gzip data at all", 28, "not gzip");
+
+	arca_buf_reset(&bad);
+	arca_buf_append(&bad, z.data, z.len);
+	bad.data[z.len / 2] ^= 0x55;		/* deflate data */
+	expect_corrupt(bad.data, bad.len, "flipped data byte");
+
+	arca_buf_reset(&bad);
+	arca_buf_append(&bad, z.data, z.len);
+	bad.data[z.len - 6] ^= 0x01;		/* CRC32 */
+	expect_corrupt(bad.data, bad.len, "bad crc");
+
+	arca_buf_reset(&bad);
+	arca_buf_append(&bad, z.data, z.len);
+	bad.data[z.len - 2] ^= 0x01;		/* ISIZE */
+	expect_corrupt(bad.data, bad.len, "bad isize");
+
+	arca_buf_reset(&bad);
+	arca_buf_append(&bad, z.data, z.len);
+	bad.data[2] = 7;			/* method */
+	expect_corrupt(bad.data, bad.len, "bad method");
+
+	arca_buf_reset(&bad);
+	arca_buf_append(&bad, z.data, z.len);
+	arca_buf_append(&bad, "junk", 4);	/* not another member */
+	expect_corrupt(bad.data, bad.len, "trailing junk");
+
+	arca_buf_free(&in);
+	arca_buf_free(&z);
+	arca_buf_free(&bad);
+}
+
+static void
+test_truncated_refused(void)
+{
+	struct arca_buf in = { 0 }, z = { 0 }, back = { 0 };
+	size_t cut;
+	int bad = 0, r;
+
+	fill(&in, 100000, 11);
+	CHECK_INT(gz(in.data, in.len, 65536, 6, &z), 0);
+	for (cut = 1; cut < z.len; cut += (cut < 40 || cut > z.len - 40) ?
+	    1 : 97) {
+		r = gunz(z.data, cut, 3000, 0, &back);
+		if (r != ARCA_ERR_CORRUPT) {
+			fprintf(stderr, "cut at %zu of %zu: %d\n", cut, z.len,
+			    r);
+			bad++;
+		}
+	}
+	CHECK_INT(bad, 0);
+	CHECK(strstr(ctx.errmsg, "truncated") != NULL);
+	arca_buf_free(&in);
+	arca_buf_free(&z);
+	arca_buf_free(&back);
+}
+
+static void
+test_limit(void)
+{
+	struct arca_buf in = { 0 }, z = { 0 }, back = { 0 };
+
+	fill(&in, 100000, 5);
+	CHECK_INT(gz(in.data, in.len, 65536, 6, &z), 0);
+	CHECK_INT(gunz(z.data, z.len, 4096, 99999, &back), ARCA_ERR_CORRUPT);
+	CHECK(strstr(ctx.errmsg, "99999") != NULL);
+	CHECK(back.len <= 99999);
+	CHECK_INT(gunz(z.data, z.len, 4096, 100000, &back), 0);
+	CHECK_INT(back.len, 100000);
+	CHECK_INT(gunz(z.data, z.len, 4096, 0, &back), 0);
+	CHECK_INT(back.len, 100000);
+	/* A bomb: 50 MB of zeros in a few KB, capped at 1 MB. */
+	arca_buf_reset(&in);
+	CHECK(arca_buf_reserve(&in, 50 << 20) != NULL);
+	memset(in.data, 0, 50 << 20);
+	in.len = 50 << 20;
+	CHECK_INT(gz(in.data, in.len, 1 << 20, 6, &z), 0);
+	CHECK(z.len < 100000);
+	CHECK_INT(gunz(z.data, z.len, 65536, 1 << 20, &back),
+	    ARCA_ERR_CORRUPT);
+	CHECK(back.len <= (1 << 20));
+	arca_buf_free(&in);
+	arca_buf_free(&z);
+	arca_buf_free(&back);
+}
+
+static ssize_t
+failing_read(struct arca_source *s, void *p, size_t n)
+{
+	(void)s;
+	(void)p;
+	(void)n;
+	return arca_error(&ctx, ARCA_ERR_IO, "disk on fire");
+}
+
+static int
+failing_write(struct arca_sink *s, const void *p, size_t n)
+{
+	(void)s;
+	(void)p;
+	(void)n;
+	return arca_error(&ctx, ARCA_ERR_BACKEND, "target gone");
+}
+
+static int
+noop_close(struct arca_sink *s)
+{
+	(void)s;
+	return 0;
+}
+
+static void
+noop_free(struct arca_sink *s)
+{
+	(void)s;
+}
+
+static void
+test_errors_propagate(void)
+{
+	struct arca_source bad = { failing_read, NULL }, *gs;
+	struct arca_sink dead = { failing_write, noop_close, noop_free, NULL,
+	    0 }, *zs;
+	unsigned char buf[100];
+
+	gs = arca_gunzip_source(&ctx, &bad, 0);
+	CHECK_INT(arca_source_read(gs, buf, sizeof(buf)), ARCA_ERR_IO);
+	CHECK_STR(ctx.errmsg, "disk on fire");
+	CHECK_INT(arca_source_read(gs, buf, sizeof(buf)), ARCA_ERR_IO);
+	arca_source_free(gs);
+
+	zs = arca_gzip_sink(&ctx, &dead, 6);
+	CHECK_INT(arca_sink_write(zs, "abc", 3), ARCA_ERR_BACKEND);
+	CHECK_INT(arca_sink_write(zs, "abc", 3), ARCA_ERR_BACKEND);
+	CHECK_INT(arca_sink_close(zs), ARCA_ERR_BACKEND);
+	arca_sink_free(zs);
+}
+
+static void
+test_file_helpers(void)
+{
+	struct arca_buf in = { 0 }, got = { 0 };
+	char *dir = test_tmpdir(), a[512], b[512], c[512], cmd[1600];
+	int fi, fo;
+
+	fill(&in, 250000, 4);
+	snprintf(a, sizeof(a), "%s/plain", dir);
+	snprintf(b, sizeof(b), "%s/plain.gz", dir);
+	snprintf(c, sizeof(c), "%s/back", dir);
+	CHECK_INT(write_file(a, in.data, in.len), 0);
+	fi = open(a, O_RDONLY);
+	fo = open(b, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	CHECK_INT(arca_gzip_file(&ctx, fi, fo), 0);
+	close(fi);
+	close(fo);
+	snprintf(cmd, sizeof(cmd), "gzip -t '%s' && gzip -dc '%s' | cmp -s - "
+	    "'%s'", b, b, a);
+	CHECK_INT(run(cmd), 0);
+	fi = open(b, O_RDONLY);
+	fo = open(c, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	CHECK_INT(arca_gunzip_file(&ctx, fi, fo), 0);
+	close(fi);
+	close(fo);
+	CHECK_INT(read_file(c, &got), 0);
+	CHECK(got.len == in.len && memcmp(got.data, in.data, in.len) == 0);
+
+	/* duplicity's signature file, against gzip -dc. */
+	fi = open(data_path(sig1), O_RDONLY);
+	fo = open(c, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	CHECK(fi >= 0);
+	CHECK_INT(arca_gunzip_file(&ctx, fi, fo), 0);
+	close(fi);
+	close(fo);
+	snprintf(cmd, sizeof(cmd), "gzip -dc '%s' | cmp -s - '%s'",
+	    data_path(sig1), c);
+	CHECK_INT(run(cmd), 0);
+
+	/* A corrupt input file fails. */
+	CHECK_INT(write_file(b, "\x1f\x8b\x08\x00garbage", 12), 0);
+	fi = open(b, O_RDONLY);
+	fo = open(c, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	CHECK_INT(arca_gunzip_file(&ctx, fi, fo), ARCA_ERR_CORRUPT);
+	close(fi);
+	close(fo);
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	run(cmd);
+	free(dir);
+	arca_buf_free(&in);
+	arca_buf_free(&got);
+}
+
+int
+main(void)
+{
+	RUN(test_roundtrip_and_header);
+	RUN(test_same_bytes_as_duplicity);
+	RUN(test_gzip_tool_accepts);
+	RUN(test_concatenated_members);
+	RUN(test_corrupt_refused);
+	RUN(test_truncated_refused);
+	RUN(test_limit);
+	RUN(test_errors_propagate);
+	RUN(test_file_helpers);
+	TEST_DONE();
+}
