@@ -1031,8 +1031,23 @@ tar_scan_headers(struct arca_tar_reader *r)
 		if (tar_number(h + 124, 12, &size) < 0)
 			return tar_corrupt(r, "bad size field at offset %llu",
 			    (unsigned long long)(r->offset - TAR_BLOCK));
-		if (tf != 'x' && tf != 'g' && tf != 'L' && tf != 'K')
+		if (tf != 'x' && tf != 'g' && tf != 'L' && tf != 'K') {
+			/* Like Python's tarfile: a malformed number in mode,
+			 * uid, gid or mtime makes the header invalid. */
+			uint64_t dummy;
+			static const size_t fields[][2] = { { 100, 8 },
+			    { 108, 8 }, { 116, 8 }, { 136, 12 } };
+			size_t k;
+
+			for (k = 0; k < 4; k++)
+				if (tar_number(h + fields[k][0], fields[k][1],
+				    &dummy) < 0)
+					return tar_corrupt(r, "bad numeric field "
+					    "in the header at offset %llu",
+					    (unsigned long long)(r->offset -
+					    TAR_BLOCK));
 			break;
+		}
 		if (++chain > TAR_EXT_CHAIN)
 			return tar_corrupt(r, "too many extended headers at "
 			    "offset %llu", (unsigned long long)start);

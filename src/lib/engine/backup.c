@@ -597,7 +597,7 @@ check_chain(struct backup *b, const struct arca_chain *ch)
 	if ((r = arca_engine_tmpfile(e, "manifest", &path, &fd)) != 0)
 		return r;
 	if ((r = arca_engine_fetch_plain(e, last->manifest, fd)) != 0) {
-		if (r == ARCA_ERR_AUTH)
+		if (r == ARCA_ERR_AUTH && b->o->passphrase != NULL)
 			arca_error(b->ctx, r, "cannot decrypt %s with this "
 			    "passphrase: the backup chain was made with a "
 			    "different one; nothing was written", last->manifest);
@@ -735,6 +735,13 @@ arca_run_backup(struct arca_ctx *ctx, const struct arca_options *o,
 	if (stat(o->local, &st) != 0)
 		return arca_error(ctx, ARCA_ERR_SOURCE,
 		    "backup source %s: %s", o->local, strerror(errno));
+	if (o->encrypt && o->encrypt_keys == NULL &&
+	    (o->passphrase == NULL || o->passphrase[0] == '\0'))
+		return arca_error(ctx, ARCA_ERR_AUTH, "%s",
+		    o->passphrase == NULL ? "no passphrase: set the PASSPHRASE "
+		    "environment variable (or use --no-encryption for "
+		    "unencrypted backups)" : "PASSPHRASE is empty: GnuPG "
+		    "cannot encrypt with an empty passphrase");
 	if ((r = build_selection(&b)) != 0)
 		goto out;
 	if ((r = arca_engine_open(ctx, o, ARCA_ENGINE_CREATE, &e)) != 0)
@@ -839,7 +846,10 @@ arca_run_backup(struct arca_ctx *ctx, const struct arca_options *o,
 		    "%llu file(s) could not be read and were skipped (see the "
 		    "warnings above)", (unsigned long long)b.st.errors);
 out:
-	if (b.o->dry_run && e != NULL) {
+	if (e != NULL && (b.o->dry_run || (r != 0 && r != ARCA_ERR_PARTIAL &&
+	    (b.vw == NULL || arca_volwriter_count(b.vw) == 0)))) {
+		/* Nothing reached the target: leave nothing that looks like an
+		 * interrupted backup. */
 		if (b.manfd >= 0)
 			unlinkat(e->archdir_fd, b.manpart, 0);
 		if (b.sigfd >= 0)

@@ -580,5 +580,30 @@ arca_engine_sync_cache(struct arca_engine *e)
 			    strerror(errno));
 		changed = 1;
 	}
-	return changed ? arca_engine_refresh(e) : 0;
+	if (!changed)
+		return 0;
+	/* The collection's warnings were given on the first build. */
+	{
+		int v = e->ctx->verbosity;
+		unsigned long w = e->ctx->warnings;
+
+		e->ctx->verbosity = ARCA_LOG_ERROR;
+		r = arca_engine_refresh(e);
+		e->ctx->verbosity = v;
+		e->ctx->warnings = w;
+	}
+	return r;
+}
+
+int
+arca_member_refused(struct arca_ctx *ctx, int r, const char *what,
+    const char *file, const char *member)
+{
+	size_t n = strlen(member);
+
+	/* Hostile names can be huge: show the start of it only. */
+	return arca_error(ctx, r, "%s %s: refusing member '%.160s%s': %s",
+	    what, file, member, n > 160 ? "..." : "",
+	    r == ARCA_ERR_UNSAFE ? "unsafe path ('..' or absolute)" :
+	    "not a valid duplicity member name");
 }

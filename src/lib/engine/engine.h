@@ -92,4 +92,11 @@ int arca_read_fd_all(struct arca_ctx *ctx, int fd, size_t max,
 /* Copy in_fd (from offset 0) to out_fd. */
 int arca_copy_fd(struct arca_ctx *ctx, int in_fd, int out_fd, const char *what);
 
+/*
+ * Report a member name that arca_member_parse refused (code r) in file
+ * `file` of kind `what` ("volume", "signature file"); returns r.
+ */
+int arca_member_refused(struct arca_ctx *ctx, int r, const char *what,
+    const char *file, const char *member);
+
 #endif /* !ARCA_ENGINE_ENGINE_H */

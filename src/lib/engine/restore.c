@@ -29,6 +29,7 @@
 #include "util/ctx.h"
 #include "util/path.h"
 #include "util/stream.h"
+#include "util/timefmt.h"
 
 /* Cap on what one volume may inflate to: refuses decompression bombs. */
 #define VOLUME_INFLATE_MAX ((uint64_t)64 << 30)
@@ -88,6 +89,15 @@ ss_close_volume(struct setstream *s)
 	}
 }
 
+static const char *
+set_time_str(int64_t t)
+{
+	static char buf[32];
+
+	arca_time_asctime(t, buf);
+	return buf;
+}
+
 /* Download, check and open the next volume; 0 when there is none left. */
 static int
 ss_open_volume(struct setstream *s)
@@ -107,9 +117,9 @@ again:
 	num = s->vols[s->next++];
 	mv = &s->man->vols[num - 1];
 	if (num > s->set->nvols || s->set->vols[num - 1] == NULL)
-		return arca_error(ctx, ARCA_ERR_NOTFOUND,
-		    "volume %u of the backup set at %lld is missing from the "
-		    "target", num, (long long)s->set->end);
+		return arca_error(ctx, ARCA_ERR_CORRUPT,
+		    "volume %u of the backup set of %s is missing from the "
+		    "target", num, set_time_str(s->set->end));
 	s->volname = s->set->vols[num - 1];
 	if ((r = arca_engine_tmpfile(e, "vol", &s->dlpath, &s->dlfd)) != 0)
 		return r;
@@ -164,8 +174,10 @@ again:
 				return ARCA_ERR_NOMEM;
 		}
 	}
-	if ((r = arca_tar_reader_new(ctx, s->gz ? s->gz : s->raw, &s->tar)) != 0)
+	if ((r = arca_tar_reader_new(ctx, s->gz ? s->gz : s->raw, &s->tar)) != 0) {
+		arca_error_prefix(ctx, "volume %s", s->volname);
 		return r;
+	}
 	return 1;
 }
 
@@ -283,10 +295,9 @@ ss_advance(struct setstream *s)
 		}
 	}
 	if ((r = arca_member_parse(name, strlen(name), &s->kind, &s->path,
-	    &chunk)) != 0) {
-		arca_error_prefix(s->e->ctx, "volume %s", s->volname);
-		return r;
-	}
+	    &chunk)) != 0)
+		return arca_member_refused(s->e->ctx, r, "volume", s->volname,
+		    name);
 	if (s->kind == ARCA_M_SIGNATURE)
 		return arca_error(s->e->ctx, ARCA_ERR_CORRUPT,
 		    "volume %s: unexpected member %s", s->volname, name);
@@ -409,42 +420,32 @@ ss_copy_to(struct setstream *s, int fd, const char *what)
 	return (int)n;
 }
 
-/* Apply the current entry's delta to basis_fd, writing the result to out_fd. */
+/* Apply the current entry's delta to basis_fd, writing the result to out_fd.
+ * Output goes through a sink in bounded pieces: a few delta bytes can copy
+ * a whole basis file. */
 static int
 ss_patch_to(struct setstream *s, int basis_fd, int out_fd, const char *what)
 {
 	struct arca_rsync_patch *p = NULL;
-	struct arca_buf out = { 0 };
+	struct arca_sink *out;
 	unsigned char buf[65536];
 	ssize_t n;
 	int r;
 
+	if ((out = arca_sink_fd(s->e->ctx, out_fd, what)) == NULL)
+		return ARCA_ERR_NOMEM;
 	if ((r = arca_rsync_patch_new(s->e->ctx, basis_fd, &p)) != 0)
-		return r;
-	while ((n = ss_read(s, buf, sizeof(buf))) > 0) {
-		arca_buf_reset(&out);
-		if ((r = arca_rsync_patch_update(p, buf, (size_t)n, &out)) != 0)
+		goto out;
+	while ((n = ss_read(s, buf, sizeof(buf))) > 0)
+		if ((r = arca_rsync_patch_update_sink(p, buf, (size_t)n, out)) != 0)
 			goto out;
-		if (out.len > 0 && (r = arca_write_all(out_fd, out.data,
-		    out.len)) != 0) {
-			r = arca_error(s->e->ctx, ARCA_ERR_IO, "cannot write %s: %s",
-			    what, strerror(-r));
-			goto out;
-		}
-	}
 	if ((r = (int)n) < 0)
 		goto out;
-	arca_buf_reset(&out);
-	if ((r = arca_rsync_patch_finish(p, &out)) != 0) {
+	if ((r = arca_rsync_patch_finish_sink(p, out)) != 0)
 		arca_error_prefix(s->e->ctx, "delta for %s", what);
-		goto out;
-	}
-	if (out.len > 0 && (r = arca_write_all(out_fd, out.data, out.len)) != 0)
-		r = arca_error(s->e->ctx, ARCA_ERR_IO, "cannot write %s: %s",
-		    what, strerror(-r));
 out:
-	arca_buf_free(&out);
 	arca_rsync_patch_free(p);
+	arca_sink_free(out);
 	return r;
 }
 

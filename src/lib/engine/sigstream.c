@@ -73,10 +73,9 @@ sigfile_advance(struct arca_sigstream *s, struct sigfile *f)
 		return 0;
 	}
 	if ((r = arca_member_parse(name, strlen(name), &kind, &f->path,
-	    &chunk)) != 0) {
-		arca_error_prefix(s->e->ctx, "signature file %s", f->name);
-		return r;
-	}
+	    &chunk)) != 0)
+		return arca_member_refused(s->e->ctx, r, "signature file",
+		    f->name, name);
 	if (kind != ARCA_M_SIGNATURE && kind != ARCA_M_SNAPSHOT &&
 	    kind != ARCA_M_DELETED)
 		return arca_error(s->e->ctx, ARCA_ERR_CORRUPT,
@@ -128,8 +127,10 @@ sigfile_open(struct arca_sigstream *s, struct sigfile *f, const char *name)
 	if ((f->raw = arca_source_fd(ctx, f->fd, name)) == NULL ||
 	    (f->gz = arca_gunzip_source(ctx, f->raw, 0)) == NULL)
 		return ARCA_ERR_NOMEM;
-	if ((r = arca_tar_reader_new(ctx, f->gz, &f->tar)) != 0)
+	if ((r = arca_tar_reader_new(ctx, f->gz, &f->tar)) != 0) {
+		arca_error_prefix(ctx, "signature file %s", name);
 		return r;
+	}
 	r = sigfile_advance(s, f);
 	return r < 0 ? r : 0;
 }
