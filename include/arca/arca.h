@@ -51,6 +51,7 @@ struct arca_options {
 	const char *const *hidden_keys;
 	const char *sign_key;
 	const char *gpg_options;	/* extra words for gpg */
+	const char *gpg_binary;		/* gpg program, NULL = "gpg" on PATH */
 	const char *gpg_homedir;
 	int64_t now;			/* the current time */
 	int64_t current_time;		/* --current-time, -1 if not given */

@@ -23,7 +23,7 @@ enum opt_id {
 	O_NUM_RETRIES, O_RETRY_DELAY, O_MAX_BLOCKSIZE, O_FILE_PREFIX,
 	O_FILE_PREFIX_ARCHIVE, O_FILE_PREFIX_MANIFEST, O_FILE_PREFIX_SIGNATURE,
 	O_NUMERIC_OWNER, O_NO_RESTORE_OWNERSHIP, O_NO_PRINT_STATISTICS,
-	O_ENCRYPT_KEY, O_SIGN_KEY, O_HELP, O_VERSION, O_IGNORED, O_IGNORED_ARG
+	O_ENCRYPT_KEY, O_SIGN_KEY, O_GPG_BINARY, O_HELP, O_VERSION, O_IGNORED, O_IGNORED_ARG
 };
 
 struct opt {
@@ -86,7 +86,7 @@ static const struct opt opts[] = {
 	{ "progress", 0, 0, O_IGNORED, NULL },
 	{ "no-files-changed", 0, 0, O_IGNORED, NULL },
 	{ "metadata-sync-mode", 0, 1, O_IGNORED_ARG, NULL },
-	{ "gpg-binary", 0, 1, O_IGNORED_ARG, NULL },
+	{ "gpg-binary", 0, 1, O_GPG_BINARY, "the gpg program to run" },
 	{ NULL, 0, 0, 0, NULL }
 };
 
@@ -194,6 +194,7 @@ apply(struct cli *c, const struct opt *o, const char *arg, const char **times,
 		op->current_time = (int64_t)v;
 		return 0;
 	case O_GPG_OPTIONS: op->gpg_options = arg; return 0;
+	case O_GPG_BINARY: op->gpg_binary = arg; return 0;
 	case O_TEMPDIR: op->tempdir = arg; return 0;
 	case O_COMPARE_DATA: op->compare_data = 1; return 0;
 	case O_IGNORE_ERRORS: op->ignore_errors = 1; return 0;

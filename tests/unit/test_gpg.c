@@ -130,7 +130,7 @@ static struct arca_gpg *
 engine(const char *home, const char *pass, const char *const *recips,
     const char *signer)
 {
-	struct arca_gpg_opts o = { pass, home, recips, signer };
+	struct arca_gpg_opts o = { pass, home, recips, signer, NULL };
 	struct arca_gpg *g = NULL;
 	int r;
 
@@ -517,7 +517,7 @@ test_no_tty(void)
 
 	fixture_paths(enc, plain, sizeof(enc));
 	if ((pid = fork()) == 0) {
-		struct arca_gpg_opts o = { FIXPASS, home, NULL, NULL };
+		struct arca_gpg_opts o = { FIXPASS, home, NULL, NULL, NULL };
 		struct arca_gpg *g;
 		int fd, in, out, r;
 
@@ -570,7 +570,7 @@ test_public_key(void)
 	const char *const recips[] = { "arca-test@example.org", NULL };
 	const char *const nobody[] = { "nobody@example.org", NULL };
 	struct arca_gpg *g = NULL, *bad = NULL, *o = NULL;
-	struct arca_gpg_opts opts = { "keypass", home, nobody, NULL };
+	struct arca_gpg_opts opts = { "keypass", home, nobody, NULL, NULL };
 	char cmd[3 * PATH_MAX];
 	int r;
 

@@ -40,6 +40,7 @@ struct arca_gpg {
 	char *pass;		/* NULL = none given; wiped on free */
 	size_t passlen;
 	char *homedir;
+	char *program;
 	gpgme_key_t *recips;	/* NULL-terminated; NULL = symmetric */
 	size_t nrecips;
 	gpgme_key_t signer;	/* NULL = no signing */
@@ -126,8 +127,9 @@ ctx_new(struct arca_gpg *g, struct ask *a, gpgme_ctx_t *out)
 	if ((e = gpgme_set_protocol(c, GPGME_PROTOCOL_OpenPGP)) != 0)
 		goto fail;
 	step = "set the GnuPG home";
-	if (g->homedir != NULL && (e = gpgme_ctx_set_engine_info(c,
-	    GPGME_PROTOCOL_OpenPGP, NULL, g->homedir)) != 0)
+	if ((g->homedir != NULL || g->program != NULL) &&
+	    (e = gpgme_ctx_set_engine_info(c, GPGME_PROTOCOL_OpenPGP,
+	    g->program, g->homedir)) != 0)
 		goto fail;
 	gpgme_set_armor(c, 0);
 	gpgme_set_textmode(c, 0);
@@ -225,6 +227,8 @@ arca_gpg_new(struct arca_ctx *ctx, const struct arca_gpg_opts *o,
 	}
 	if (o->homedir != NULL && (g->homedir = strdup(o->homedir)) == NULL)
 		goto nomem;
+	if (o->program != NULL && (g->program = strdup(o->program)) == NULL)
+		goto nomem;
 
 	memset(&a, 0, sizeof(a));
 	a.g = g;
@@ -283,6 +287,7 @@ arca_gpg_free(struct arca_gpg *g)
 	free(g->recips);
 	gpgme_key_release(g->signer);
 	free(g->homedir);
+	free(g->program);
 	free(g);
 }
 

@@ -21,6 +21,7 @@ struct arca_gpg_opts {
 	const char *homedir;	/* GNUPGHOME override, NULL = default */
 	const char *const *recipients;	/* NULL-terminated or NULL: symmetric */
 	const char *sign_key;	/* NULL = no signing */
+	const char *program;	/* gpg executable (or wrapper), NULL = GPGME's default */
 };
 
 /*

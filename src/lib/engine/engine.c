@@ -260,10 +260,66 @@ arca_engine_close(struct arca_engine *e)
 	free(e);
 }
 
+/*
+ * GPGME cannot pass arbitrary options to gpg, so --gpg-options and
+ * --gpg-binary become a two-line wrapper script in the run's private temp
+ * dir that execs gpg with the user's words first (each single-quoted, so
+ * the shell never interprets them).
+ */
+static int
+gpg_wrapper(struct arca_engine *e, char **out)
+{
+	const char *bin = e->o->gpg_binary ? e->o->gpg_binary : "gpg";
+	const char *p, *w;
+	struct arca_buf b = { 0 }, path = { 0 };
+	int fd, r = 0;
+
+	*out = NULL;
+	if (e->o->gpg_options == NULL && e->o->gpg_binary == NULL)
+		return 0;
+	arca_buf_puts(&b, "#!/bin/sh\nexec '");
+	for (p = bin; *p != '\0'; p++)
+		*p == '\'' ? arca_buf_puts(&b, "'\\''") : arca_buf_putc(&b, *p);
+	arca_buf_putc(&b, '\'');
+	for (p = e->o->gpg_options ? e->o->gpg_options : ""; *p != '\0'; ) {
+		while (*p == ' ' || *p == '\t' || *p == '\n')
+			p++;
+		if (*p == '\0')
+			break;
+		arca_buf_puts(&b, " '");
+		for (w = p; *p != '\0' && *p != ' ' && *p != '\t' && *p != '\n'; p++)
+			*p == '\'' ? arca_buf_puts(&b, "'\\''") :
+			    arca_buf_putc(&b, *p);
+		(void)w;
+		arca_buf_putc(&b, '\'');
+	}
+	arca_buf_puts(&b, " \"$@\"\n");
+	if (b.data == NULL || arca_buf_printf(&path, "%s/gpg-wrapper",
+	    e->tempdir) != 0) {
+		arca_buf_free(&b);
+		return ARCA_ERR_NOMEM;
+	}
+	fd = open((char *)path.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0700);
+	if (fd < 0 || arca_write_all(fd, b.data, b.len) != 0)
+		r = arca_error(e->ctx, ARCA_ERR_IO, "cannot write %s",
+		    (char *)path.data);
+	if (fd >= 0)
+		close(fd);
+	arca_buf_free(&b);
+	if (r != 0) {
+		arca_buf_free(&path);
+		return r;
+	}
+	*out = arca_buf_steal(&path);
+	return 0;
+}
+
 int
 arca_engine_gpg(struct arca_engine *e, struct arca_gpg **out)
 {
 	struct arca_gpg_opts go = { 0 };
+	char *wrapper = NULL;
 	int r;
 
 	if (e->gpg == NULL) {
@@ -276,7 +332,12 @@ arca_engine_gpg(struct arca_engine *e, struct arca_gpg **out)
 		go.homedir = e->o->gpg_homedir;
 		go.recipients = e->o->encrypt_keys;
 		go.sign_key = e->o->sign_key;
-		if ((r = arca_gpg_new(e->ctx, &go, &e->gpg)) != 0)
+		if ((r = gpg_wrapper(e, &wrapper)) != 0)
+			return r;
+		go.program = wrapper;
+		r = arca_gpg_new(e->ctx, &go, &e->gpg);
+		free(wrapper);
+		if (r != 0)
 			return r;
 	}
 	*out = e->gpg;
