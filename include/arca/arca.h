@@ -74,6 +74,7 @@ struct arca_options {
 	const char *file_prefix_signature;
 	int numeric_owner;
 	int no_restore_ownership;
+	int no_print_statistics;	/* no statistics block after a backup */
 };
 
 /* Set defaults: volsize 200 MiB, encrypt and compress on, times -1, ... */

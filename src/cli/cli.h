@@ -17,7 +17,6 @@ struct cli {
 	const char *pos[CLI_MAX_POS];	/* positional arguments after the command */
 	size_t npos;
 	int verbosity;
-	int print_stats;
 	int help;
 	int version;
 	/* storage that o points into */

@@ -2,7 +2,6 @@
  * main.c: the arca command.
  */
 #include <stdio.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "arca/arca.h"
@@ -52,8 +51,7 @@ main(int argc, char **argv)
 		return 30;
 	}
 	arca_ctx_set_log(ctx, c.verbosity, log_to_stderr, NULL);
-	if (c.print_stats || strcmp(c.cmd->name, "full") != 0)
-		arca_ctx_set_out(ctx, out_to_stdout, NULL);
+	arca_ctx_set_out(ctx, out_to_stdout, NULL);
 	r = c.cmd->run(&c, ctx);
 	fflush(stdout);
 	code = cli_exit_code(r);

@@ -223,7 +223,7 @@ apply(struct cli *c, const struct opt *o, const char *arg, const char **times,
 	case O_FILE_PREFIX_SIGNATURE: op->file_prefix_signature = arg; return 0;
 	case O_NUMERIC_OWNER: op->numeric_owner = 1; return 0;
 	case O_NO_RESTORE_OWNERSHIP: op->no_restore_ownership = 1; return 0;
-	case O_NO_PRINT_STATISTICS: c->print_stats = 0; return 0;
+	case O_NO_PRINT_STATISTICS: op->no_print_statistics = 1; return 0;
 	case O_ENCRYPT_KEY: {
 		const char **k = realloc(c->ekeys, (c->nekeys + 2) * sizeof(*k));
 
@@ -288,7 +288,6 @@ cli_parse(struct cli *c, int argc, char **argv)
 	memset(c, 0, sizeof(*c));
 	arca_options_init(&c->o);
 	c->verbosity = 3;
-	c->print_stats = 1;
 	for (a = 1; a < argc; a++) {
 		char *s = argv[a];
 

@@ -840,7 +840,8 @@ arca_run_backup(struct arca_ctx *ctx, const struct arca_options *o,
 	b.st.errors += arca_walk_errors(b.walk);
 	if ((r = finish_set(&b)) != 0)
 		goto out;
-	print_stats(&b, t0);
+	if (!o->no_print_statistics)
+		print_stats(&b, t0);
 	if (b.st.errors > 0)
 		r = arca_error(ctx, ARCA_ERR_PARTIAL, "backup completed, but "
 		    "%llu file(s) could not be read and were skipped (see the "

@@ -30,6 +30,8 @@ arca_run_list_current_files(struct arca_ctx *ctx, const struct arca_options *o)
 	struct arca_sigstream *s = NULL;
 	const struct arca_sigent *se;
 	struct arca_chain *ch;
+	struct arca_sigchain *sc;
+	size_t i;
 	char when[32];
 	int64_t t;
 	int r;
@@ -40,12 +42,23 @@ arca_run_list_current_files(struct arca_ctx *ctx, const struct arca_options *o)
 		goto out;
 	t = o->restore_time >= 0 ? o->restore_time : o->now;
 	ch = arca_collection_chain_at(e->col, t);
-	if (ch == NULL || ch->sig == NULL) {
+	sc = ch ? ch->sig : NULL;
+	/* Only the primary chain is matched with its signatures; an older
+	 * chain's are found by its full backup's time (local ones first). */
+	for (i = 0; ch != NULL && sc == NULL && i < 2 * e->col->nsigchains; i++) {
+		struct arca_sigchain *c = &e->col->sigchains[i %
+		    e->col->nsigchains];
+
+		if (c->local == (i < e->col->nsigchains) &&
+		    c->start == ch->start && c->end >= ch->end)
+			sc = c;
+	}
+	if (sc == NULL) {
 		r = arca_error(ctx, ARCA_ERR_NODATA,
 		    "no backup chain with signatures found at %s", o->url);
 		goto out;
 	}
-	if ((r = arca_sigstream_open(e, ch->sig, t, 0, &s)) != 0)
+	if ((r = arca_sigstream_open(e, sc, t, 0, &s)) != 0)
 		goto out;
 	while ((r = arca_sigstream_next(s, &se)) > 0) {
 		arca_time_asctime(se->meta.mtime, when);
