@@ -36,7 +36,11 @@ run "$ARCA" collection-status "file://$demo/backup"
 echo "== restore everything"
 run "$ARCA" "file://$demo/backup" "$demo/restored"
 run diff -r "$demo/precious" "$demo/restored"
-echo "== restore one file, readable with nothing but gpg too"
+echo "== restore one file"
 run "$ARCA" -r notes.txt "file://$demo/backup" "$demo/notes.txt"
 run cat "$demo/notes.txt"
+echo "== every file on the target is a plain OpenPGP message: stock gpg reads it"
+echo "\$ gpg --batch --pinentry-mode loopback --passphrase-fd 0 -d $demo/backup/duplicity-full.*.manifest.gpg"
+printf '%s' "$PASSPHRASE" | gpg --batch --quiet --pinentry-mode loopback --passphrase-fd 0 \
+	-d "$demo"/backup/duplicity-full.*.manifest.gpg
 echo "OK: backup, incremental and restore verified in $demo"
