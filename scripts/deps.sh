@@ -6,8 +6,11 @@ set -euo pipefail
 PKGS=(
 	build-essential cmake pkg-config
 	libgpgme-dev libgcrypt20-dev librsync-dev libarchive-dev zlib1g-dev
+	libcurl4-openssl-dev libssh2-1-dev libjansson-dev libisal-dev libbz2-dev
 	gnupg gpg-agent
-	duplicity rdiff python3 tar gzip
+	duplicity rdiff python3 tar gzip util-linux
+	openssh-server openssh-client nginx libnginx-mod-http-dav-ext
+	python3-swift rclone python3-boto3 python3-dropbox openssl
 )
 
 missing=()
