@@ -3,15 +3,16 @@
 # 02_arca_to_duplicity.sh: what arca writes, the real duplicity 0.8.22
 # restores exactly.
 #
-# The mktree tree goes through phases 0, 1, 2; after each phase arca backs it
-# up (full, incremental, incremental; --volsize 1 so the full has several
-# volumes) twice, encrypted and --no-encryption, and a copy of the source is
-# kept.  duplicity then restores each of the three times from each target
-# into a fresh directory with a fresh cache, and the result must match the
-# copy.  duplicity's collection-status and verify --compare-data must accept
-# the targets too, and the containers must open with stock tools: gpg -d of
-# a volume and of the signatures pipes into tar t cleanly, the manifest
-# decrypts with gpg, the gzip volumes list with tar tz.
+# The mktree tree goes through phases 0, 1, 2, then a phase 3 that rewrites
+# most of big.bin (a delta larger than a volume); after each phase arca
+# backs it up (full, then incrementals; --volsize 1 so the full and the last
+# incremental have several volumes) twice, encrypted and --no-encryption,
+# and a copy of the source is kept.  duplicity then restores each of the
+# four times from each target into a fresh directory with a fresh cache, and
+# the result must match the copy.  duplicity's collection-status and verify
+# --compare-data must accept the targets too, and the containers must open
+# with stock tools: gpg -d of a volume and of the signatures pipes into tar t
+# cleanly, the manifest decrypts with gpg, the gzip volumes list with tar tz.
 
 . "$(dirname "$0")/lib.sh"
 need duplicity gpg tar gzip
@@ -21,8 +22,8 @@ mkdir -p "$HOME"
 PASS=arca-to-duplicity-pass
 SRC=$WORK/src
 # backup times: an hour after each phase's mtimes (mktree T0, T1, T2)
-BT=(1700003600 1700090000 1700176400)
-MODES=(full incremental incremental)
+BT=(1700003600 1700090000 1700176400 1700262800)
+MODES=(full incremental incremental incremental)
 TS=()
 for t in "${BT[@]}"; do
 	TS+=("$(date -u -d "@$t" +%Y%m%dT%H%M%SZ)")
@@ -45,9 +46,28 @@ tar_quiet() {
 	! grep -v "Ignoring unknown extended header keyword 'hdrcharset'" "$1" >&2
 }
 
-for p in 0 1 2; do
+# phase3 DIR: big.bin gets 2.5 MB of new bytes around a kept middle, so
+# its delta is larger than a volume (multivol_diff across volumes)
+phase3() {
+	$PY - "$1/big.bin" <<'PYEOF'
+import os, random, sys
+p = sys.argv[1]
+old = open(p, "rb").read()
+r = random.Random(b"arca-02-phase3")
+new = r.randbytes(1200000) + old[:30000] + r.randbytes(1300000)
+open(p, "wb").write(new)
+os.utime(p, (1700259200, 1700259200))
+PYEOF
+	touch -d @1700259200 "$1"
+}
+
+for p in 0 1 2 3; do
 	step "phase $p: mktree, arca ${MODES[$p]} (encrypted and plain)"
-	$MKTREE "$SRC" "$p"
+	if [ "$p" -lt 3 ]; then
+		$MKTREE "$SRC" "$p"
+	else
+		phase3 "$SRC"
+	fi
 	cp -a "$SRC" "$WORK/snap$p"
 	export PASSPHRASE=$PASS
 	expect_exit 0 arca "${MODES[$p]}" --volsize 1 \
@@ -74,7 +94,7 @@ for kind in enc plain; do
 	    "duplicity-new-signatures\.[0-9TZ]*\.to\.[0-9TZ]*\.sigtar\.$sfx"; do
 		n=$(ls "$WORK/tgt-$kind" | grep -c "^$pat\$" || true)
 		case $pat in
-		*inc*|*new-sig*) want=2 ;;
+		*inc*|*new-sig*) want=3 ;;
 		*) want=1 ;;
 		esac
 		[ "$n" = "$want" ] || { cat "$WORK/ls" >&2; fail "$kind: $n files match $pat, want $want"; }
@@ -94,7 +114,7 @@ for kind in enc plain; do
 		unset PASSPHRASE
 	fi
 	url=file://$WORK/tgt-$kind
-	for p in 0 1 2; do
+	for p in 0 1 2 3; do
 		step "$kind: duplicity restore --time ${BT[$p]}"
 		out=$WORK/dup-$kind-$p
 		dup restore "${enc[@]}" --archive-dir "$WORK/dcache" --name "r$kind" \
@@ -113,7 +133,7 @@ for kind in enc plain; do
 	step "$kind: duplicity collection-status"
 	duplicity collection-status "${enc[@]}" --archive-dir "$WORK/dcache" \
 	    --name "r$kind" "$url" >"$WORK/st" 2>&1 || { cat "$WORK/st" >&2; fail "collection-status"; }
-	grep -q "Number of contained backup sets: 3" "$WORK/st" &&
+	grep -q "Number of contained backup sets: 4" "$WORK/st" &&
 	    grep -q "No orphaned or incomplete backup sets found." "$WORK/st" &&
 	    grep -q "Found 0 secondary backup chains." "$WORK/st" ||
 	    { cat "$WORK/st" >&2; fail "$kind: duplicity's collection-status"; }
@@ -184,5 +204,14 @@ for v in "$WORK"/tgt-plain/duplicity-full.*.vol*.difftar.gz "$WORK"/tgt-plain/*.
 	tar_quiet "$WORK/tar.err" || fail "tar tz of $v complains"
 done
 grep -q '^Volume 1:' "$WORK"/tgt-plain/duplicity-full.*.manifest || fail "plain manifest"
+# phase 3's big.bin delta spans volumes of the last incremental
+n=0
+for v in "$WORK"/tgt-plain/duplicity-inc.*.to.${TS[3]}.vol*.difftar.gz; do
+	tar tzf "$v" >"$WORK/tar.out" 2>/dev/null || fail "tar tz $v"
+	if grep -q '^multivol_diff/big.bin/' "$WORK/tar.out"; then
+		n=$((n + 1))
+	fi
+done
+[ "$n" -ge 2 ] || fail "phase 3: multivol_diff/big.bin/ is in $n volumes, want >= 2"
 
 echo "02_arca_to_duplicity: all passed"

@@ -374,63 +374,6 @@ run_merge(struct backup *b)
 
 /* ----- setup and publishing ----- */
 
-static int
-build_selection(struct backup *b)
-{
-	const struct arca_options *o = b->o;
-	struct stat st;
-	int64_t t;
-	size_t i;
-	int r = 0;
-
-	if ((r = arca_selection_new(b->ctx, o->local, &b->sel)) != 0)
-		return r;
-	for (i = 0; i < o->nsel && r == 0; i++) {
-		const struct arca_selopt *s = &o->sel[i];
-
-		switch (s->kind) {
-		case ARCA_SELOPT_INCLUDE:
-		case ARCA_SELOPT_EXCLUDE:
-			r = arca_selection_add_glob(b->sel,
-			    s->kind == ARCA_SELOPT_INCLUDE, s->arg);
-			break;
-		case ARCA_SELOPT_INCLUDE_FILELIST:
-		case ARCA_SELOPT_EXCLUDE_FILELIST:
-			r = arca_selection_add_filelist(b->sel,
-			    s->kind == ARCA_SELOPT_INCLUDE_FILELIST, s->arg, 0);
-			break;
-		case ARCA_SELOPT_INCLUDE_REGEXP:
-		case ARCA_SELOPT_EXCLUDE_REGEXP:
-			r = arca_selection_add_regexp(b->sel,
-			    s->kind == ARCA_SELOPT_INCLUDE_REGEXP, s->arg);
-			break;
-		case ARCA_SELOPT_EXCLUDE_IF_PRESENT:
-			r = arca_selection_add_exclude_if_present(b->sel, s->arg);
-			break;
-		case ARCA_SELOPT_EXCLUDE_DEVICE_FILES:
-			r = arca_selection_add_exclude_device_files(b->sel);
-			break;
-		case ARCA_SELOPT_EXCLUDE_OTHER_FILESYSTEMS:
-			if (stat(o->local, &st) != 0)
-				return arca_error(b->ctx, ARCA_ERR_SOURCE,
-				    "cannot access %s: %s", o->local,
-				    strerror(errno));
-			r = arca_selection_add_exclude_other_filesystems(b->sel,
-			    st.st_dev);
-			break;
-		case ARCA_SELOPT_EXCLUDE_OLDER_THAN:
-			if ((r = arca_time_parse_user(s->arg, o->now, &t)) != 0)
-				return arca_error(b->ctx, ARCA_ERR_USAGE,
-				    "bad time string '%s'", s->arg);
-			r = arca_selection_add_exclude_older_than(b->sel, t);
-			break;
-		}
-	}
-	if (r == 0)
-		r = arca_selection_finish(b->sel);
-	return r;
-}
-
 /* The source path as duplicity records it: '.' parts and trailing '/' dropped. */
 static char *
 canon_localdir(const char *p)
@@ -742,7 +685,7 @@ arca_run_backup(struct arca_ctx *ctx, const struct arca_options *o,
 		    "environment variable (or use --no-encryption for "
 		    "unencrypted backups)" : "PASSPHRASE is empty: GnuPG "
 		    "cannot encrypt with an empty passphrase");
-	if ((r = build_selection(&b)) != 0)
+	if ((r = arca_engine_selection(ctx, o, &b.sel)) != 0)
 		goto out;
 	if ((r = arca_engine_open(ctx, o, ARCA_ENGINE_CREATE, &e)) != 0)
 		goto out;

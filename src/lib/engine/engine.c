@@ -17,36 +17,11 @@
 #include "crypto/gpg.h"
 #include "engine/collection.h"
 #include "engine/engine.h"
+#include "select/selection.h"
+#include "util/timefmt.h"
 #include "util/ctx.h"
+#include "util/path.h"
 #include "util/stream.h"
-
-static int
-mkdir_p(struct arca_ctx *ctx, const char *path, mode_t mode)
-{
-	char *p, *s;
-	int r = 0;
-
-	if ((p = strdup(path)) == NULL)
-		return ARCA_ERR_NOMEM;
-	for (s = p + 1; ; s++) {
-		if (*s == '/' || *s == '\0') {
-			char c = *s;
-
-			*s = '\0';
-			if (mkdir(p, mode) != 0 && errno != EEXIST) {
-				r = arca_error(ctx, ARCA_ERR_IO,
-				    "cannot create directory %s: %s", p,
-				    strerror(errno));
-				break;
-			}
-			*s = c;
-			if (c == '\0')
-				break;
-		}
-	}
-	free(p);
-	return r;
-}
 
 static int
 archdir_path(struct arca_ctx *ctx, const struct arca_options *o, char **out)
@@ -183,7 +158,7 @@ arca_engine_open(struct arca_ctx *ctx, const struct arca_options *o, int flags,
 	arca_backend_set_retries(e->be, o->num_retries, o->retry_delay);
 	if ((r = archdir_path(ctx, o, &e->archdir)) != 0)
 		goto fail;
-	if ((r = mkdir_p(ctx, e->archdir, 0700)) != 0)
+	if ((r = arca_mkdir_p(ctx, e->archdir, 0700)) != 0)
 		goto fail;
 	e->archdir_fd = open(e->archdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (e->archdir_fd < 0) {
@@ -668,3 +643,73 @@ arca_member_refused(struct arca_ctx *ctx, int r, const char *what,
 	    r == ARCA_ERR_UNSAFE ? "unsafe path ('..' or absolute)" :
 	    "not a valid duplicity member name");
 }
+
+/* The selection the options describe, rooted at o->local. */
+int
+arca_engine_selection(struct arca_ctx *ctx, const struct arca_options *o,
+    struct arca_selection **out)
+{
+	struct arca_selection *sel = NULL;
+	struct stat st;
+	int64_t t;
+	size_t i;
+	int r = 0;
+
+	if ((r = arca_selection_new(ctx, o->local, &sel)) != 0)
+		return r;
+	for (i = 0; i < o->nsel && r == 0; i++) {
+		const struct arca_selopt *s = &o->sel[i];
+
+		switch (s->kind) {
+		case ARCA_SELOPT_INCLUDE:
+		case ARCA_SELOPT_EXCLUDE:
+			r = arca_selection_add_glob(sel,
+			    s->kind == ARCA_SELOPT_INCLUDE, s->arg);
+			break;
+		case ARCA_SELOPT_INCLUDE_FILELIST:
+		case ARCA_SELOPT_EXCLUDE_FILELIST:
+			r = arca_selection_add_filelist(sel,
+			    s->kind == ARCA_SELOPT_INCLUDE_FILELIST, s->arg, 0);
+			break;
+		case ARCA_SELOPT_INCLUDE_REGEXP:
+		case ARCA_SELOPT_EXCLUDE_REGEXP:
+			r = arca_selection_add_regexp(sel,
+			    s->kind == ARCA_SELOPT_INCLUDE_REGEXP, s->arg);
+			break;
+		case ARCA_SELOPT_EXCLUDE_IF_PRESENT:
+			r = arca_selection_add_exclude_if_present(sel, s->arg);
+			break;
+		case ARCA_SELOPT_EXCLUDE_DEVICE_FILES:
+			r = arca_selection_add_exclude_device_files(sel);
+			break;
+		case ARCA_SELOPT_EXCLUDE_OTHER_FILESYSTEMS:
+			if (stat(o->local, &st) != 0)
+			{
+				arca_selection_free(sel);
+				return arca_error(ctx, ARCA_ERR_SOURCE,
+				    "cannot access %s: %s", o->local,
+				    strerror(errno));
+			}
+			r = arca_selection_add_exclude_other_filesystems(sel,
+			    st.st_dev);
+			break;
+		case ARCA_SELOPT_EXCLUDE_OLDER_THAN:
+			if (arca_time_parse_user(s->arg, o->now, &t) != 0) {
+				arca_selection_free(sel);
+				return arca_error(ctx, ARCA_ERR_USAGE,
+				    "bad time string '%s'", s->arg);
+			}
+			r = arca_selection_add_exclude_older_than(sel, t);
+			break;
+		}
+	}
+	if (r == 0)
+		r = arca_selection_finish(sel);
+	if (r != 0) {
+		arca_selection_free(sel);
+		return r;
+	}
+	*out = sel;
+	return 0;
+}
+

@@ -99,4 +99,9 @@ int arca_copy_fd(struct arca_ctx *ctx, int in_fd, int out_fd, const char *what);
 int arca_member_refused(struct arca_ctx *ctx, int r, const char *what,
     const char *file, const char *member);
 
+/* Build the selection (--include, --exclude, ...) for o->local. */
+struct arca_selection;
+int arca_engine_selection(struct arca_ctx *ctx, const struct arca_options *o,
+    struct arca_selection **out);
+
 #endif /* !ARCA_ENGINE_ENGINE_H */

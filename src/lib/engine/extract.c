@@ -120,6 +120,10 @@ open_root(struct arca_extract *x)
 			else
 				*slash = '\0';
 		}
+		if (arca_mkdir_p(x->ctx, dir, 0700) != 0) {
+			free(dir);
+			return x->ctx->err;
+		}
 		x->rootfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (x->rootfd < 0) {
 			int e = errno;
@@ -132,9 +136,8 @@ open_root(struct arca_extract *x)
 		free(dir);
 		return x->filename ? 0 : ARCA_ERR_NOMEM;
 	}
-	if (mkdir(x->target, 0700) != 0 && errno != EEXIST)
-		return arca_error(x->ctx, ARCA_ERR_IO, "cannot create %s: %s",
-		    x->target, strerror(errno));
+	if (arca_mkdir_p(x->ctx, x->target, 0700) != 0)
+		return x->ctx->err;
 	x->rootfd = open(x->target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (x->rootfd < 0)
 		return arca_error(x->ctx, ARCA_ERR_IO, "cannot open %s: %s",

@@ -1,7 +1,11 @@
 /*
- * verify.c: compare the backup at a time with a local tree.  Metadata
- * (type, permissions, mtime, symlink target, size) is always compared;
- * file contents only with --compare-data.
+ * verify.c: compare the backup at a time with a local tree.
+ *
+ * The backup's final entries (the restore stream) are merge-joined with a
+ * walk of the local tree, both in index order: entries only in the backup
+ * are missing locally, entries only in the tree are new.  Type,
+ * permissions, mtime, symlink targets and sizes are always compared; file
+ * contents with --compare-data.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,42 +17,87 @@
 #include "engine/collection.h"
 #include "engine/engine.h"
 #include "engine/restore.h"
+#include "select/selection.h"
+#include "select/walk.h"
 #include "util/ctx.h"
 #include "util/path.h"
 
 struct verifier {
 	struct arca_engine *e;
-	int dirfd;		/* the local tree */
+	const char *root;	/* the local tree (a directory or one file) */
 	int compare_data;
-	uint64_t differences;
+	uint64_t differences;	/* entries that differ */
+	struct arca_buf last;	/* index of the last entry counted */
+	int counted;
 	char *tmppath;
 	int tmpfd;
+	struct arca_walk *walk;
+	const struct arca_walk_entry *we;	/* current local entry, NULL at end */
+	int walk_err;
 };
 
 static void
 differ(struct verifier *v, const char *index, const char *what)
 {
-	v->differences++;
+	if (!v->counted || strcmp((char *)v->last.data, index) != 0) {
+		v->differences++;
+		arca_buf_reset(&v->last);
+		arca_buf_puts(&v->last, index);
+		v->counted = 1;
+	}
 	arca_notice(v->e->ctx, "Difference found: %s %s",
 	    index[0] ? index : ".", what);
 }
 
 static int
-v_lstat(struct verifier *v, const char *index, struct stat *st)
+walk_advance(struct verifier *v)
 {
-	if (index[0] == '\0')
-		return fstat(v->dirfd, st);
-	return fstatat(v->dirfd, index, st, AT_SYMLINK_NOFOLLOW);
+	int r = arca_walk_next(v->walk, &v->we);
+
+	if (r <= 0)
+		v->we = NULL;
+	if (r < 0 && v->walk_err == 0)
+		v->walk_err = r;
+	return r;
+}
+
+/* Report local entries before index as new; step past index itself. */
+static void
+catch_up(struct verifier *v, const char *index)
+{
+	int c;
+
+	while (v->we != NULL) {
+		c = index ? arca_path_cmp(v->we->index, index) : -1;
+		if (c > 0)
+			return;
+		if (c < 0)
+			differ(v, v->we->index, "is new locally");
+		walk_advance(v);
+		if (c == 0)
+			return;
+	}
+}
+
+static char *
+local_path(struct verifier *v, const char *index)
+{
+	return index[0] ? arca_path_join(v->root, index) : strdup(v->root);
 }
 
 static int
 check_meta(struct verifier *v, const char *index, const struct arca_meta *m,
     struct stat *st)
 {
-	int want = 0;
+	char *p = local_path(v, index);
+	int want = 0, ok;
 
-	if (v_lstat(v, index, st) != 0) {
+	if (p == NULL)
+		return -1;
+	ok = lstat(p, st) == 0;
+	if (!ok) {
 		differ(v, index, "is missing locally");
+		free(p);
 		return 0;
 	}
 	switch (m->type) {
@@ -62,20 +111,23 @@ check_meta(struct verifier *v, const char *index, const struct arca_meta *m,
 	}
 	if (!want) {
 		differ(v, index, "has a different type");
+		free(p);
 		return 0;
 	}
 	if (m->type == ARCA_T_SYMLINK) {
 		char buf[4097];
-		ssize_t n = readlinkat(v->dirfd, index, buf, sizeof(buf) - 1);
+		ssize_t n = readlink(p, buf, sizeof(buf) - 1);
 
 		if (n < 0 || m->linkname == NULL ||
 		    (buf[n] = '\0', strcmp(buf, m->linkname) != 0))
 			differ(v, index, "has a different symlink target");
+		free(p);
 		return 0;
 	}
+	free(p);
 	if ((uint32_t)(st->st_mode & 07777) != m->mode)
 		differ(v, index, "has different permissions");
-	if (m->type != ARCA_T_DIR && (int64_t)st->st_mtime != m->mtime &&
+	if ((int64_t)st->st_mtime != m->mtime &&
 	    !(st->st_mtime <= 0 && m->mtime <= 0))
 		differ(v, index, "has a different modification time");
 	return 1;
@@ -118,9 +170,11 @@ v_file_commit(void *ud, const char *index, const struct arca_meta *m, int fd)
 {
 	struct verifier *v = ud;
 	struct stat st, bst;
+	char *p;
 	int lfd, same;
 
-	if (!check_meta(v, index, m, &st))
+	catch_up(v, index);
+	if (check_meta(v, index, m, &st) <= 0)
 		return 0;
 	if (fstat(fd, &bst) == 0 && bst.st_size != st.st_size) {
 		differ(v, index, "has a different size");
@@ -128,8 +182,10 @@ v_file_commit(void *ud, const char *index, const struct arca_meta *m, int fd)
 	}
 	if (!v->compare_data)
 		return 0;
-	lfd = index[0] ? openat(v->dirfd, index, O_RDONLY | O_NOFOLLOW |
-	    O_CLOEXEC) : -1;
+	if ((p = local_path(v, index)) == NULL)
+		return ARCA_ERR_NOMEM;
+	lfd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	free(p);
 	if (lfd < 0) {
 		differ(v, index, "cannot be read locally");
 		return 0;
@@ -149,31 +205,34 @@ v_file_abort(void *ud, const char *index, int fd)
 static int
 v_other(void *ud, const char *index, const struct arca_meta *m)
 {
+	struct verifier *v = ud;
 	struct stat st;
 
-	check_meta(ud, index, m, &st);
-	return 0;
+	catch_up(v, index);
+	return check_meta(v, index, m, &st) < 0 ? ARCA_ERR_NOMEM : 0;
 }
 
 int
 arca_run_verify(struct arca_ctx *ctx, const struct arca_options *o)
 {
 	struct arca_engine *e = NULL;
+	struct arca_selection *sel = NULL;
 	struct verifier v = { 0 };
 	struct arca_restore_consumer c = { &v, v_file_begin, v_file_commit,
 	    v_file_abort, v_other };
 	struct arca_chain *ch;
+	struct stat st;
 	uint64_t found = 0;
 	char *prefix = NULL;
 	int64_t t;
 	int r;
 
-	v.dirfd = v.tmpfd = -1;
+	v.tmpfd = -1;
+	v.root = o->local;
 	v.compare_data = o->compare_data;
-	if ((v.dirfd = open(o->local, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return arca_error(ctx, ARCA_ERR_NOTFOUND,
-		    "cannot open the directory to verify %s: %s", o->local,
-		    strerror(errno));
+	if (lstat(o->local, &st) != 0)
+		return arca_error(ctx, ARCA_ERR_SOURCE,
+		    "cannot verify against %s: %s", o->local, strerror(errno));
 	if ((prefix = strdup(o->path_to_restore ? o->path_to_restore : "")) == NULL ||
 	    arca_path_normalize(o->path_to_restore ? o->path_to_restore : "",
 	    prefix) != 0) {
@@ -181,6 +240,13 @@ arca_run_verify(struct arca_ctx *ctx, const struct arca_options *o)
 		    o->path_to_restore);
 		goto out;
 	}
+	/* Selection applies to a whole-tree verify, as for the backup. */
+	if (prefix[0] == '\0' && o->nsel > 0 &&
+	    (r = arca_engine_selection(ctx, o, &sel)) != 0)
+		goto out;
+	if ((r = arca_walk_new(ctx, o->local, sel, &v.walk)) != 0)
+		goto out;
+	walk_advance(&v);
 	if ((r = arca_engine_open(ctx, o, 0, &e)) != 0)
 		goto out;
 	v.e = e;
@@ -196,9 +262,18 @@ arca_run_verify(struct arca_ctx *ctx, const struct arca_options *o)
 	}
 	if ((r = arca_restore_stream(e, ch, t, prefix, &c, &found)) != 0)
 		goto out;
-	arca_out(ctx, "Verify complete: %llu files compared, %llu differences "
-	    "found.\n", (unsigned long long)found,
-	    (unsigned long long)v.differences);
+	if (found == 0) {
+		r = arca_error(ctx, ARCA_ERR_NOTFOUND, "%s not found in the "
+		    "backup", prefix[0] ? prefix : ".");
+		goto out;
+	}
+	catch_up(&v, NULL);
+	if ((r = v.walk_err) != 0)
+		goto out;
+	arca_out(ctx, "Verify complete: %llu %s compared, %llu %s found.\n",
+	    (unsigned long long)found, found == 1 ? "file" : "files",
+	    (unsigned long long)v.differences,
+	    v.differences == 1 ? "difference" : "differences");
 	if (v.differences > 0)
 		r = arca_error(ctx, ARCA_ERR_DIFFERS, "verify found %llu "
 		    "difference(s)", (unsigned long long)v.differences);
@@ -209,8 +284,9 @@ out:
 		unlink(v.tmppath);
 		free(v.tmppath);
 	}
-	if (v.dirfd >= 0)
-		close(v.dirfd);
+	arca_walk_free(v.walk);
+	arca_selection_free(sel);
+	arca_buf_free(&v.last);
 	free(prefix);
 	arca_engine_close(e);
 	return r;

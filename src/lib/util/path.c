@@ -1,10 +1,13 @@
 /*
  * path.c: indices (backup-relative paths) and duplicity's order.
  */
+#include <errno.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 
 #include "arca/arca_error.h"
+#include "util/ctx.h"
 #include "util/path.h"
 
 int
@@ -105,4 +108,32 @@ arca_path_join(const char *dir, const char *name)
 	p[a] = '/';
 	memcpy(p + a + 1, name, b + 1);
 	return p;
+}
+
+int
+arca_mkdir_p(struct arca_ctx *ctx, const char *path, unsigned mode)
+{
+	char *p, *s;
+	int r = 0;
+
+	if ((p = strdup(path)) == NULL)
+		return ARCA_ERR_NOMEM;
+	for (s = p + 1; ; s++) {
+		if (*s == '/' || *s == '\0') {
+			char c = *s;
+
+			*s = '\0';
+			if (mkdir(p, mode) != 0 && errno != EEXIST) {
+				r = arca_error(ctx, ARCA_ERR_IO,
+				    "cannot create directory %s: %s", p,
+				    strerror(errno));
+				break;
+			}
+			*s = c;
+			if (c == '\0')
+				break;
+		}
+	}
+	free(p);
+	return r;
 }

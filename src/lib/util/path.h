@@ -34,4 +34,8 @@ int arca_path_is_safe(const char *index);
 /* Join dir and name with '/' into a new string (dir "" gives name). NULL on ENOMEM. */
 char *arca_path_join(const char *dir, const char *name);
 
+/* mkdir -p: create path and its missing parents with mode. */
+struct arca_ctx;
+int arca_mkdir_p(struct arca_ctx *ctx, const char *path, unsigned mode);
+
 #endif /* !ARCA_UTIL_PATH_H */
