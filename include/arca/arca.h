@@ -75,6 +75,8 @@ struct arca_options {
 	int numeric_owner;
 	int no_restore_ownership;
 	int no_print_statistics;	/* no statistics block after a backup */
+	/* Backend options ("name=value" or "name"), NULL-terminated or NULL. */
+	const char *const *backend_options;
 };
 
 /* Set defaults: volsize 200 MiB, encrypt and compress on, times -1, ... */

@@ -24,6 +24,8 @@ struct cli {
 	size_t nsel, capsel;
 	const char **ekeys;
 	size_t nekeys;
+	const char **bopts;	/* backend options, "name=value" */
+	size_t nbopts;
 	char *passphrase;	/* wiped on exit */
 	char *sign_passphrase;
 };

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "backend/backend.h"
 #include "cli.h"
 #include "util/timefmt.h"
 
@@ -275,6 +276,41 @@ secret_from_env(const char *name)
 	return v ? strdup(v) : NULL;
 }
 
+/* Keep a backend option as "name=value" (or "name") for the backends. */
+static int
+backend_option(struct cli *c, const char *s, size_t nlen, const char *eq,
+    int argc, char **argv, int *a)
+{
+	const struct arca_backend_optdef *d;
+	const char **v;
+	char *item;
+	const char *val = NULL;
+
+	if ((d = arca_backend_find_option(s + 2, nlen)) == NULL)
+		return usage_error("unknown option '%s'", s);
+	if (eq != NULL) {
+		if (!d->has_arg)
+			return usage_error("option '%s' takes no value", s);
+		val = eq + 1;
+	} else if (d->has_arg) {
+		if (*a + 1 >= argc)
+			return usage_error("option '%s' needs a value", s);
+		val = argv[++*a];
+	}
+	if (asprintf(&item, "%.*s%s%s", (int)nlen, s + 2, val ? "=" : "",
+	    val ? val : "") < 0)
+		return usage_error("%s", "out of memory");
+	if ((v = realloc(c->bopts, (c->nbopts + 2) * sizeof(*v))) == NULL) {
+		free(item);
+		return usage_error("%s", "out of memory");
+	}
+	c->bopts = v;
+	v[c->nbopts++] = item;
+	v[c->nbopts] = NULL;
+	c->o.backend_options = v;
+	return 0;
+}
+
 int
 cli_parse(struct cli *c, int argc, char **argv)
 {
@@ -305,9 +341,16 @@ cli_parse(struct cli *c, int argc, char **argv)
 		if (s[1] == '-') {
 			const char *eq = strchr(s + 2, '=');
 
-			o = find_long(s + 2, eq ? (size_t)(eq - s - 2) : strlen(s + 2));
-			if (o == NULL)
-				return usage_error("unknown option '%s'", s);
+			size_t nlen = eq ? (size_t)(eq - s - 2) : strlen(s + 2);
+
+			o = find_long(s + 2, nlen);
+			if (o == NULL) {
+				/* A backend's own option (--s3-..., --ssh-...). */
+				r = backend_option(c, s, nlen, eq, argc, argv, &a);
+				if (r != 0)
+					return r;
+				continue;
+			}
 			if (eq != NULL) {
 				if (!o->has_arg)
 					return usage_error("option '%s' takes no value", s);
@@ -389,6 +432,19 @@ cli_free(struct cli *c)
 	wipe(c->sign_passphrase);
 	free(c->sel);
 	free(c->ekeys);
+	for (size_t i = 0; i < c->nbopts; i++)
+		free((char *)c->bopts[i]);
+	free(c->bopts);
+}
+
+static void
+print_backend_option(void *ud, const char *scheme,
+    const struct arca_backend_optdef *d)
+{
+	char left[64];
+
+	snprintf(left, sizeof(left), "    --%s%s", d->name, d->has_arg ? " ARG" : "");
+	fprintf(ud, "  %-34s %s (%s)\n", left, d->help ? d->help : "", scheme);
 }
 
 void
@@ -417,6 +473,7 @@ cli_usage(FILE *f)
 			    o->has_arg ? " ARG" : "");
 		fprintf(f, "  %-34s %s\n", left, o->help);
 	}
+	arca_backend_each_option(print_backend_option, f);
 	fputs("\nURLs: file:///absolute/path, file://relative/path\n"
 	    "Exit codes: 0 ok, 1 verify found differences, 2 usage, 11 restore "
 	    "target exists,\n13 source missing, 17 no chain for incremental, 19 "

@@ -340,7 +340,7 @@ test_file_roundtrip(void)
 	}
 
 	umask(022);
-	CHECK_INT(arca_backend_open(&ctx, url2, 1, &b), 0);
+	CHECK_INT(arca_backend_open(&ctx, url2, 1, NULL, &b), 0);
 	if (b == NULL) {
 		fprintf(stderr, "  open: %s\n", ctx.errmsg);
 		goto out;
@@ -433,7 +433,7 @@ test_file_relative(void)
 		perror("chdir");
 		exit(2);
 	}
-	CHECK_INT(arca_backend_open(&ctx, "file://rel/sub", 1, &b), 0);
+	CHECK_INT(arca_backend_open(&ctx, "file://rel/sub", 1, NULL, &b), 0);
 	if (fchdir(cwd) == -1)
 		exit(2);
 	close(cwd);
@@ -491,7 +491,7 @@ test_file_list_filters(void)
 	CHECK_INT(symlink("subdir", p), 0);
 	free(p);
 
-	CHECK_INT(arca_backend_open(&ctx, url, 0, &b), 0);
+	CHECK_INT(arca_backend_open(&ctx, url, 0, NULL, &b), 0);
 	if (b != NULL) {
 		/* list appends to what is there */
 		arca_strlist_add(&l, "already");
@@ -516,7 +516,7 @@ test_file_open_errors(void)
 
 	if (asprintf(&url, "file://%s/missing", tmp) < 0)
 		exit(2);
-	CHECK_INT(arca_backend_open(&ctx, url, 0, &b), ARCA_ERR_NOTFOUND);
+	CHECK_INT(arca_backend_open(&ctx, url, 0, NULL, &b), ARCA_ERR_NOTFOUND);
 	CHECK(b == NULL);
 	{
 		char want[4096];
@@ -533,29 +533,29 @@ test_file_open_errors(void)
 	p = cat(tmp, "/afile");
 	write_file(p, "x", 1);
 	url = cat("file://", p);
-	CHECK_INT(arca_backend_open(&ctx, url, 0, &b), ARCA_ERR_USAGE);
+	CHECK_INT(arca_backend_open(&ctx, url, 0, NULL, &b), ARCA_ERR_USAGE);
 	CHECK(strstr(ctx.errmsg, "not a directory") != NULL);
-	CHECK_INT(arca_backend_open(&ctx, url, 1, &b), ARCA_ERR_USAGE);
+	CHECK_INT(arca_backend_open(&ctx, url, 1, NULL, &b), ARCA_ERR_USAGE);
 	free(url);
 	if (asprintf(&url, "file://%s/below", p) < 0)
 		exit(2);
 	/* mkdir -p through a file */
-	CHECK_INT(arca_backend_open(&ctx, url, 1, &b), ARCA_ERR_IO);
+	CHECK_INT(arca_backend_open(&ctx, url, 1, NULL, &b), ARCA_ERR_IO);
 	CHECK(strstr(ctx.errmsg, "cannot create directory") != NULL);
 	CHECK(b == NULL);
 	free(url);
 	free(p);
 
-	CHECK_INT(arca_backend_open(&ctx, "gopher://h/x", 1, &b),
+	CHECK_INT(arca_backend_open(&ctx, "gopher://h/x", 1, NULL, &b),
 	    ARCA_ERR_USAGE);
 	CHECK(strstr(ctx.errmsg, "unsupported backend scheme 'gopher'") !=
 	    NULL);
 	CHECK(strstr(ctx.errmsg, "file://") != NULL);
-	CHECK_INT(arca_backend_open(&ctx, "ftp://u:hunter2@h/x", 1, &b),
+	CHECK_INT(arca_backend_open(&ctx, "ftp://u:hunter2@h/x", 1, NULL, &b),
 	    ARCA_ERR_USAGE);
 	CHECK(strstr(ctx.errmsg, "hunter2") == NULL);
 	CHECK(strstr(ctx.errmsg, "ftp://u:***@h/x") != NULL);
-	CHECK_INT(arca_backend_open(&ctx, "/plain/path", 1, &b),
+	CHECK_INT(arca_backend_open(&ctx, "/plain/path", 1, NULL, &b),
 	    ARCA_ERR_USAGE);
 	CHECK(b == NULL);
 	rmtree(tmp);
@@ -751,7 +751,7 @@ test_file_full_disk(void)
 		goto out;
 	}
 	write_file(src, data, 200000);
-	CHECK_INT(arca_backend_open(&ctx, url, 0, &b), 0);
+	CHECK_INT(arca_backend_open(&ctx, url, 0, NULL, &b), 0);
 	if (b == NULL)
 		goto unmount;
 	arca_backend_set_retries(b, 5, 1.0);

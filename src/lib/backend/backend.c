@@ -32,6 +32,9 @@ struct arca_backend {
 	double delay;
 };
 
+/* Options handed to the backend that arca_backend_open is opening. */
+static const char *const *open_options;
+
 enum backend_op { OP_PUT, OP_GET, OP_LIST, OP_DELETE };
 
 static const char *const op_names[] = { "upload of", "download of",
@@ -59,6 +62,7 @@ arca_backend_open_ops(struct arca_ctx *ctx, const struct arca_backend_ops *ops,
 		    ops->scheme);
 		goto out;
 	}
+	b->url.options = open_options;
 	rc = ops->open(ctx, &b->url, create, &b->state);
 
 out:
@@ -70,9 +74,48 @@ out:
 	return rc;
 }
 
+const char *
+arca_url_option(const struct arca_url *url, const char *name)
+{
+	const char *const *o, *v = NULL;
+	size_t n = strlen(name);
+
+	for (o = url->options; o != NULL && *o != NULL; o++)
+		if (strncmp(*o, name, n) == 0 && ((*o)[n] == '=' ||
+		    (*o)[n] == '\0'))
+			v = (*o)[n] == '=' ? *o + n + 1 : "";
+	return v;
+}
+
+const struct arca_backend_optdef *
+arca_backend_find_option(const char *name, size_t len)
+{
+	const struct arca_backend_optdef *d;
+	size_t i;
+
+	for (i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
+		for (d = backends[i]->options; d != NULL && d->name != NULL; d++)
+			if (strlen(d->name) == len &&
+			    strncmp(d->name, name, len) == 0)
+				return d;
+	return NULL;
+}
+
+void
+arca_backend_each_option(void (*fn)(void *ud, const char *scheme,
+    const struct arca_backend_optdef *d), void *ud)
+{
+	const struct arca_backend_optdef *d;
+	size_t i;
+
+	for (i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
+		for (d = backends[i]->options; d != NULL && d->name != NULL; d++)
+			fn(ud, backends[i]->scheme, d);
+}
+
 int
 arca_backend_open(struct arca_ctx *ctx, const char *url, int create,
-    struct arca_backend **out)
+    const char *const *options, struct arca_backend **out)
 {
 	struct arca_url u;
 	struct arca_buf known = { 0 };
@@ -86,7 +129,9 @@ arca_backend_open(struct arca_ctx *ctx, const char *url, int create,
 		if (strcmp(backends[i]->scheme, u.scheme) == 0)
 			break;
 	if (i < sizeof(backends) / sizeof(backends[0])) {
+		open_options = options;
 		rc = arca_backend_open_ops(ctx, backends[i], url, create, out);
+		open_options = NULL;
 		goto out;
 	}
 	for (i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)

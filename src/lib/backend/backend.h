@@ -24,6 +24,9 @@ struct arca_url {
 				 * never put it in a message; wiped on free */
 	char *redacted;		/* text with the password as "***": the
 				 * form to use in messages and logs */
+	/* Backend options from the command line ("name=value", or "name"
+	 * for a switch), borrowed; NULL-terminated, or NULL. */
+	const char *const *options;
 };
 
 /*
@@ -37,8 +40,17 @@ void arca_url_free(struct arca_url *u);
 /* 1 if text looks like a URL (scheme://) */
 int arca_url_is_url(const char *text);
 
+/* A command-line option a backend understands (--NAME [VALUE]). */
+struct arca_backend_optdef {
+	const char *name;	/* without "--", e.g. "s3-endpoint-url" */
+	int has_arg;
+	const char *help;
+};
+
 struct arca_backend_ops {
 	const char *scheme;
+	/* Its command-line options, terminated by a NULL name; or NULL. */
+	const struct arca_backend_optdef *options;
 	int (*open)(struct arca_ctx *ctx, const struct arca_url *url,
 	    int create, void **state);
 	/* Store local file local_path as name, atomically (temp name, then
@@ -61,7 +73,20 @@ struct arca_backend;
  * is ARCA_ERR_USAGE.
  */
 int arca_backend_open(struct arca_ctx *ctx, const char *url, int create,
-    struct arca_backend **out);
+    const char *const *options, struct arca_backend **out);
+
+/*
+ * The value of backend option name from url->options: the text after '='
+ * ("" for a switch), or NULL when not given.  The last one given wins.
+ */
+const char *arca_url_option(const struct arca_url *url, const char *name);
+
+/* Look up a backend option by name among all backends; NULL if unknown. */
+const struct arca_backend_optdef *arca_backend_find_option(const char *name,
+    size_t len);
+/* Visit every backend option (for --help). */
+void arca_backend_each_option(void (*fn)(void *ud, const char *scheme,
+    const struct arca_backend_optdef *d), void *ud);
 /*
  * Same as arca_backend_open with an explicit ops table instead of a lookup
  * by scheme (tests, and backends chosen by other means).

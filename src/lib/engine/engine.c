@@ -153,7 +153,7 @@ arca_engine_open(struct arca_ctx *ctx, const struct arca_options *o, int flags,
 	e->pfx.signature = o->file_prefix_signature;
 
 	if ((r = arca_backend_open(ctx, o->url, flags & ARCA_ENGINE_CREATE,
-	    &e->be)) != 0)
+	    o->backend_options, &e->be)) != 0)
 		goto fail;
 	arca_backend_set_retries(e->be, o->num_retries, o->retry_delay);
 	if ((r = archdir_path(ctx, o, &e->archdir)) != 0)
