@@ -36,6 +36,13 @@ struct arca_selopt {
 
 enum arca_backup_mode { ARCA_BACKUP_AUTO, ARCA_BACKUP_FULL, ARCA_BACKUP_INC };
 
+/* Who does passphrase (symmetric) OpenPGP: --gpg-engine. */
+enum arca_gpg_engine {
+	ARCA_GPG_ENGINE_AUTO,		/* built-in, unless an option needs GnuPG */
+	ARCA_GPG_ENGINE_BUILTIN,	/* built-in; refuse options it cannot serve */
+	ARCA_GPG_ENGINE_GNUPG		/* GnuPG through GPGME, always */
+};
+
 struct arca_options {
 	const char *url;		/* target URL */
 	const char *local;		/* backup source, or restore/verify directory */
@@ -49,10 +56,14 @@ struct arca_options {
 	const char *sign_passphrase;
 	const char *const *encrypt_keys;	/* NULL-terminated or NULL */
 	const char *const *hidden_keys;
-	const char *sign_key;
+	const char *sign_key;		/* hex key id: sign, and check on restore */
+	const char *encrypt_secret_keyring;	/* accepted; no effect on GnuPG 2.1+ */
+	int use_agent;			/* passphrases from gpg-agent, not env */
 	const char *gpg_options;	/* extra words for gpg */
 	const char *gpg_binary;		/* gpg program, NULL = "gpg" on PATH */
 	const char *gpg_homedir;
+	enum arca_gpg_engine gpg_engine;	/* --gpg-engine */
+	int allow_no_mdc;		/* read OpenPGP files without an MDC */
 	int64_t now;			/* the current time */
 	int64_t current_time;		/* --current-time, -1 if not given */
 	int64_t restore_time;		/* --time, -1 if not given */
@@ -75,6 +86,7 @@ struct arca_options {
 	int numeric_owner;
 	int no_restore_ownership;
 	int no_print_statistics;	/* no statistics block after a backup */
+	int json;			/* machine-readable output (--json) */
 	/* Backend options ("name=value" or "name"), NULL-terminated or NULL. */
 	const char *const *backend_options;
 };
@@ -102,5 +114,19 @@ int arca_run_collection_status(struct arca_ctx *ctx,
     const struct arca_options *o);
 int arca_run_list_current_files(struct arca_ctx *ctx,
     const struct arca_options *o);
+
+/*
+ * Retention (duplicity's remove-older-than, remove-all-but-n-full,
+ * remove-all-inc-of-but-n-full, cleanup).  Without o->force they only
+ * list what they would delete (cleanup still removes a trailing
+ * interrupted backup).  n must be at least 1.
+ */
+int arca_run_remove_older_than(struct arca_ctx *ctx,
+    const struct arca_options *o, int64_t t);
+int arca_run_remove_all_but_n_full(struct arca_ctx *ctx,
+    const struct arca_options *o, unsigned n);
+int arca_run_remove_all_inc_of_but_n_full(struct arca_ctx *ctx,
+    const struct arca_options *o, unsigned n);
+int arca_run_cleanup(struct arca_ctx *ctx, const struct arca_options *o);
 
 #endif /* !ARCA_H */

@@ -24,7 +24,9 @@ enum opt_id {
 	O_NUM_RETRIES, O_RETRY_DELAY, O_MAX_BLOCKSIZE, O_FILE_PREFIX,
 	O_FILE_PREFIX_ARCHIVE, O_FILE_PREFIX_MANIFEST, O_FILE_PREFIX_SIGNATURE,
 	O_NUMERIC_OWNER, O_NO_RESTORE_OWNERSHIP, O_NO_PRINT_STATISTICS,
-	O_ENCRYPT_KEY, O_SIGN_KEY, O_GPG_BINARY, O_HELP, O_VERSION, O_IGNORED, O_IGNORED_ARG
+	O_ENCRYPT_KEY, O_SIGN_KEY, O_GPG_BINARY, O_JSON, O_HELP, O_VERSION, O_IGNORED, O_IGNORED_ARG,
+	O_HIDDEN_ENCRYPT_KEY, O_ENCRYPT_SIGN_KEY, O_ENCRYPT_SECRET_KEYRING, O_USE_AGENT,
+	O_GPG_ENGINE, O_ALLOW_NO_MDC
 };
 
 struct opt {
@@ -64,6 +66,8 @@ static const struct opt opts[] = {
 	{ "verbosity", 'v', 1, O_VERBOSITY, "0-9 or e,w,n,i,d (default n)" },
 	{ "current-time", 0, 1, O_CURRENT_TIME, "backup time in Unix seconds (testing)" },
 	{ "gpg-options", 0, 1, O_GPG_OPTIONS, "extra options for gpg" },
+	{ "gpg-engine", 0, 1, O_GPG_ENGINE, "passphrase OpenPGP: builtin (default) or gnupg" },
+	{ "allow-no-mdc", 0, 0, O_ALLOW_NO_MDC, "read old OpenPGP files without integrity check" },
 	{ "tempdir", 0, 1, O_TEMPDIR, "where volumes are built" },
 	{ "compare-data", 0, 0, O_COMPARE_DATA, "verify: compare file contents" },
 	{ "ignore-errors", 0, 0, O_IGNORE_ERRORS, "skip volumes with bad hashes" },
@@ -79,7 +83,12 @@ static const struct opt opts[] = {
 	{ "no-restore-ownership", 0, 0, O_NO_RESTORE_OWNERSHIP, NULL },
 	{ "no-print-statistics", 0, 0, O_NO_PRINT_STATISTICS, "no statistics after a backup" },
 	{ "encrypt-key", 0, 1, O_ENCRYPT_KEY, "encrypt to this public key (repeatable)" },
-	{ "sign-key", 0, 1, O_SIGN_KEY, NULL },
+	{ "hidden-encrypt-key", 0, 1, O_HIDDEN_ENCRYPT_KEY, "encrypt to this key, recipient hidden" },
+	{ "sign-key", 0, 1, O_SIGN_KEY, "sign with this key (hex id); restore checks it" },
+	{ "encrypt-sign-key", 0, 1, O_ENCRYPT_SIGN_KEY, "--encrypt-key and --sign-key in one" },
+	{ "encrypt-secret-keyring", 0, 1, O_ENCRYPT_SECRET_KEYRING, NULL },
+	{ "use-agent", 0, 0, O_USE_AGENT, "passphrases from gpg-agent, not PASSPHRASE" },
+	{ "json", 0, 0, O_JSON, "machine-readable output (status, statistics)" },
 	{ "help", 'h', 0, O_HELP, "this help" },
 	{ "version", 'V', 0, O_VERSION, "print the version" },
 	/* accepted for compatibility, no effect here */
@@ -152,6 +161,35 @@ parse_verbosity(const char *s, int *out)
 	return -1;
 }
 
+/* Append a key name to a NULL-terminated list. */
+static int
+add_key(const char ***list, size_t *n, const char *arg)
+{
+	const char **k = realloc(*list, (*n + 2) * sizeof(*k));
+
+	if (k == NULL)
+		return usage_error("%s", "out of memory");
+	*list = k;
+	k[(*n)++] = arg;
+	k[*n] = NULL;
+	return 0;
+}
+
+/*
+ * duplicity takes only a key id for --sign-key (restore compares it with
+ * the id of the key that signed each volume): 8, 16 or 40 hex digits.
+ */
+static int
+sign_key_ok(const char *k)
+{
+	size_t n;
+
+	if (k[0] == '0' && (k[1] == 'x' || k[1] == 'X'))
+		k += 2;
+	n = strspn(k, "0123456789abcdefABCDEF");
+	return k[n] == '\0' && (n == 8 || n == 16 || n == 40);
+}
+
 static int
 apply(struct cli *c, const struct opt *o, const char *arg, const char **times,
     const char **full_older)
@@ -196,6 +234,18 @@ apply(struct cli *c, const struct opt *o, const char *arg, const char **times,
 		return 0;
 	case O_GPG_OPTIONS: op->gpg_options = arg; return 0;
 	case O_GPG_BINARY: op->gpg_binary = arg; return 0;
+	case O_GPG_ENGINE:
+		if (strcmp(arg, "builtin") == 0)
+			op->gpg_engine = ARCA_GPG_ENGINE_BUILTIN;
+		else if (strcmp(arg, "gnupg") == 0)
+			op->gpg_engine = ARCA_GPG_ENGINE_GNUPG;
+		else if (strcmp(arg, "auto") == 0)
+			op->gpg_engine = ARCA_GPG_ENGINE_AUTO;
+		else
+			return usage_error("bad --gpg-engine '%s': builtin, "
+			    "gnupg or auto", arg);
+		return 0;
+	case O_ALLOW_NO_MDC: op->allow_no_mdc = 1; return 0;
 	case O_TEMPDIR: op->tempdir = arg; return 0;
 	case O_COMPARE_DATA: op->compare_data = 1; return 0;
 	case O_IGNORE_ERRORS: op->ignore_errors = 1; return 0;
@@ -225,18 +275,31 @@ apply(struct cli *c, const struct opt *o, const char *arg, const char **times,
 	case O_NUMERIC_OWNER: op->numeric_owner = 1; return 0;
 	case O_NO_RESTORE_OWNERSHIP: op->no_restore_ownership = 1; return 0;
 	case O_NO_PRINT_STATISTICS: op->no_print_statistics = 1; return 0;
-	case O_ENCRYPT_KEY: {
-		const char **k = realloc(c->ekeys, (c->nekeys + 2) * sizeof(*k));
-
-		if (k == NULL)
-			return usage_error("%s", "out of memory");
-		c->ekeys = k;
-		k[c->nekeys++] = arg;
-		k[c->nekeys] = NULL;
-		op->encrypt_keys = k;
+	case O_ENCRYPT_KEY:
+	case O_ENCRYPT_SIGN_KEY:
+		if (o->id == O_ENCRYPT_SIGN_KEY && !sign_key_ok(arg))
+			return usage_error("bad --encrypt-sign-key '%s': give "
+			    "the key id, 8, 16 or 40 hex digits", arg);
+		if (add_key(&c->ekeys, &c->nekeys, arg) != 0)
+			return 2;
+		op->encrypt_keys = c->ekeys;
+		if (o->id == O_ENCRYPT_SIGN_KEY)
+			op->sign_key = arg;
 		return 0;
-	}
-	case O_SIGN_KEY: op->sign_key = arg; return 0;
+	case O_HIDDEN_ENCRYPT_KEY:
+		if (add_key(&c->hkeys, &c->nhkeys, arg) != 0)
+			return 2;
+		op->hidden_keys = c->hkeys;
+		return 0;
+	case O_SIGN_KEY:
+		if (!sign_key_ok(arg))
+			return usage_error("bad --sign-key '%s': give the key "
+			    "id, 8, 16 or 40 hex digits", arg);
+		op->sign_key = arg;
+		return 0;
+	case O_ENCRYPT_SECRET_KEYRING: op->encrypt_secret_keyring = arg; return 0;
+	case O_USE_AGENT: op->use_agent = 1; return 0;
+	case O_JSON: op->json = 1; return 0;
 	case O_HELP: c->help = 1; return 0;
 	case O_VERSION: c->version = 1; return 0;
 	case O_IGNORED:
@@ -432,6 +495,7 @@ cli_free(struct cli *c)
 	wipe(c->sign_passphrase);
 	free(c->sel);
 	free(c->ekeys);
+	free(c->hkeys);
 	for (size_t i = 0; i < c->nbopts; i++)
 		free((char *)c->bopts[i]);
 	free(c->bopts);
@@ -461,7 +525,7 @@ cli_usage(FILE *f)
 		fprintf(f, "  %-20s %s\n", c->name, c->help);
 	fputs("\nWithout a command: arca SOURCE_DIR URL backs up, arca URL DIR "
 	    "restores.\nThe passphrase comes from the PASSPHRASE environment "
-	    "variable.\n\nOptions:\n", f);
+	    "variable (the sign key's\nfrom SIGN_PASSPHRASE).\n\nOptions:\n", f);
 	for (o = opts; o->name != NULL; o++) {
 		if (o->help == NULL)
 			continue;

@@ -2,13 +2,144 @@
  * list.c: collection-status and list-current-files, read from names and
  * the cached signature files only (nothing is downloaded but metadata).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine/collection.h"
 #include "engine/engine.h"
 #include "engine/sigstream.h"
+#include "backend/backend.h"
 #include "util/ctx.h"
+#include "util/json.h"
 #include "util/timefmt.h"
+
+static struct arca_json *
+time_value(int64_t t)
+{
+	struct arca_json *o = arca_json_object();
+	char ts[17];
+
+	if (o == NULL)
+		return NULL;
+	arca_time_format(t, ts);
+	if (arca_json_set_int(o, "unix", t) != 0 ||
+	    arca_json_set_str(o, "utc", ts) != 0) {
+		arca_json_free(o);
+		return NULL;
+	}
+	return o;
+}
+
+static struct arca_json *
+set_value(const struct arca_set *s)
+{
+	struct arca_json *o = arca_json_object();
+
+	if (o == NULL || arca_json_set_str(o, "type", s->is_full ? "full" :
+	    "incremental") != 0 ||
+	    arca_json_set(o, "time", time_value(s->end)) != 0 ||
+	    (!s->is_full && arca_json_set(o, "start", time_value(s->start)) != 0) ||
+	    arca_json_set_int(o, "volumes", arca_set_count_vols(s)) != 0 ||
+	    arca_json_set_bool(o, "encrypted", s->encrypted) != 0 ||
+	    arca_json_set_bool(o, "partial", arca_set_is_partial(s)) != 0) {
+		arca_json_free(o);
+		return NULL;
+	}
+	return o;
+}
+
+static int
+add_sets(struct arca_json *o, const char *key, struct arca_set *const *sets,
+    size_t n)
+{
+	struct arca_json *a = arca_json_array();
+	size_t i;
+
+	if (a == NULL)
+		return ARCA_ERR_NOMEM;
+	for (i = 0; i < n; i++)
+		if (arca_json_append(a, set_value(sets[i])) != 0) {
+			arca_json_free(a);
+			return ARCA_ERR_NOMEM;
+		}
+	return arca_json_set(o, key, a);
+}
+
+/*
+ * collection-status --json: documented field by field in docs/JSON.md, for
+ * monitoring scripts ("is the last backup older than a day?").
+ */
+static int
+print_status_json(struct arca_ctx *ctx, struct arca_engine *e,
+    const struct arca_options *o)
+{
+	const struct arca_collection *c = e->col;
+	struct arca_json *root = arca_json_object(), *chains = NULL, *ch, *sigs;
+	const struct arca_chain *last = NULL;
+	char *text = NULL;
+	size_t i;
+	int r = ARCA_ERR_NOMEM;
+
+	if (root == NULL || (chains = arca_json_array()) == NULL)
+		goto out;
+	for (i = 0; i < c->nchains; i++) {
+		const struct arca_chain *k = &c->chains[i];
+
+		if ((ch = arca_json_object()) == NULL ||
+		    arca_json_append(chains, ch) != 0 ||
+		    arca_json_set_bool(ch, "primary", k == c->primary) != 0 ||
+		    arca_json_set(ch, "start", time_value(k->start)) != 0 ||
+		    arca_json_set(ch, "end", time_value(k->end)) != 0 ||
+		    add_sets(ch, "sets", k->sets, k->nsets) != 0)
+			goto out;
+		last = k;
+	}
+	if (arca_json_set_str(root, "target", e->be ? o->url : NULL) != 0 ||
+	    arca_json_set_str(root, "archive_dir", e->archdir) != 0 ||
+	    arca_json_set(root, "now", time_value(o->now)) != 0)
+		goto out;
+	if (last != NULL) {
+		if (arca_json_set(root, "last_backup", time_value(last->end)) != 0 ||
+		    arca_json_set_int(root, "last_backup_age_seconds",
+		    o->now - last->end) != 0 ||
+		    arca_json_set(root, "last_full_backup", time_value(
+		    arca_collection_last_full_time(c))) != 0)
+			goto out;
+	} else if (arca_json_set_null(root, "last_backup") != 0 ||
+	    arca_json_set_null(root, "last_backup_age_seconds") != 0 ||
+	    arca_json_set_null(root, "last_full_backup") != 0) {
+		goto out;
+	}
+	if (arca_json_set(root, "chains", chains) != 0) {
+		chains = NULL;
+		goto out;
+	}
+	chains = NULL;
+	if (add_sets(root, "orphaned_sets", c->orphaned, c->norphaned) != 0 ||
+	    add_sets(root, "incomplete_sets", c->incomplete, c->nincomplete) != 0)
+		goto out;
+	if ((sigs = arca_json_array()) == NULL || arca_json_set(root,
+	    "orphaned_signature_files", sigs) != 0)
+		goto out;
+	for (i = 0; c->orphaned_sigs_remote && i < c->orphaned_sigs_remote->n; i++) {
+		struct arca_json *s = arca_json_object();
+
+		if (s == NULL || arca_json_append(sigs, s) != 0 ||
+		    arca_json_set_str(s, "name", c->orphaned_sigs_remote->v[i]) != 0)
+			goto out;
+	}
+	if ((text = arca_json_dump(root)) == NULL)
+		goto out;
+	arca_out(ctx, "%s\n", text);
+	r = 0;
+out:
+	if (r != 0)
+		arca_error(ctx, r, "out of memory");
+	free(text);
+	arca_json_free(chains);
+	arca_json_free(root);
+	return r;
+}
 
 int
 arca_run_collection_status(struct arca_ctx *ctx, const struct arca_options *o)
@@ -18,9 +149,12 @@ arca_run_collection_status(struct arca_ctx *ctx, const struct arca_options *o)
 
 	if ((r = arca_engine_open(ctx, o, 0, &e)) != 0)
 		return r;
-	arca_collection_print_status(ctx, e->col, e->archdir);
+	if (o->json)
+		r = print_status_json(ctx, e, o);
+	else
+		arca_collection_print_status(ctx, e->col, e->archdir);
 	arca_engine_close(e);
-	return 0;
+	return r;
 }
 
 int

@@ -55,6 +55,8 @@ struct setstream {
 	struct arca_buf path;
 	enum arca_mkind kind;	/* SNAPSHOT, DIFF or DELETED */
 	int multivol;
+	unsigned long chunk;	/* multivol: the chunk number being read */
+	unsigned long entries;	/* entries started so far */
 	struct arca_meta meta;
 	int in_data;		/* the current member's data is being read */
 	/* a member read ahead while looking for the next chunk */
@@ -247,8 +249,15 @@ ss_read(struct setstream *s, void *p, size_t n)
 		    kind == ARCA_M_MV_DIFF) && base_kind(kind) == s->kind &&
 		    strcmp(path.data ? (char *)path.data : "",
 		    (char *)s->path.data) == 0) {
-			s->in_data = 1;
 			arca_buf_free(&path);
+			/* duplicity ignores the numbers; a gap or repeat
+			 * would restore wrong content without a word. */
+			if (chunk != s->chunk + 1)
+				return arca_error(s->e->ctx, ARCA_ERR_CORRUPT,
+				    "volume %s: %s follows chunk %lu of the "
+				    "same file", s->volname, name, s->chunk);
+			s->chunk = chunk;
+			s->in_data = 1;
 			continue;
 		}
 		arca_buf_free(&path);
@@ -304,6 +313,17 @@ ss_advance(struct setstream *s)
 	if (s->path.data == NULL && arca_buf_puts(&s->path, "") != 0)
 		return ARCA_ERR_NOMEM;
 	s->multivol = s->kind == ARCA_M_MV_SNAPSHOT || s->kind == ARCA_M_MV_DIFF;
+	/*
+	 * A file's chunks start at 1, except at the very start of a stream
+	 * that skips volume 1: its earlier chunks are in volumes not read.
+	 */
+	if (s->multivol && chunk != 1 && (s->entries > 0 || s->nvols == 0 ||
+	    s->vols[0] == 1))
+		return arca_error(s->e->ctx, ARCA_ERR_CORRUPT, "volume %s: %s "
+		    "is chunk %lu of its file, but chunk 1 was not seen",
+		    s->volname, name, chunk);
+	s->chunk = chunk;
+	s->entries++;
 	s->kind = base_kind(s->kind);
 	arca_meta_clear(&s->meta);
 	if ((r = arca_meta_copy(&s->meta, m)) != 0)
@@ -588,6 +608,39 @@ out:
 	return r;
 }
 
+int
+arca_restore_at(struct arca_engine *e, const struct arca_restore_consumer *c)
+{
+	const struct arca_options *o = e->o;
+	const char *want = o->path_to_restore ? o->path_to_restore : "";
+	struct arca_chain *ch;
+	uint64_t found = 0;
+	char *prefix;
+	int64_t t;
+	int r;
+
+	if ((prefix = strdup(want)) == NULL)
+		return ARCA_ERR_NOMEM;
+	if (arca_path_normalize(want, prefix) != 0) {
+		r = arca_error(e->ctx, ARCA_ERR_USAGE, "bad path to restore "
+		    "'%s'", want);
+		goto out;
+	}
+	t = o->restore_time >= 0 ? o->restore_time : o->now;
+	if ((ch = arca_collection_chain_at(e->col, t)) == NULL) {
+		r = arca_error(e->ctx, ARCA_ERR_NODATA, "no backup found at %s",
+		    o->url);
+		goto out;
+	}
+	if ((r = arca_restore_stream(e, ch, t, prefix, c, &found)) == 0 &&
+	    found == 0)
+		r = arca_error(e->ctx, ARCA_ERR_NOTFOUND, "%s not found in "
+		    "archive - no files restored.", prefix[0] ? prefix : ".");
+out:
+	free(prefix);
+	return r;
+}
+
 /* ----- the restore command ----- */
 
 static int
@@ -671,14 +724,10 @@ int
 arca_run_restore(struct arca_ctx *ctx, const struct arca_options *o)
 {
 	struct arca_engine *e = NULL;
-	struct arca_chain *ch;
 	struct lazy_extract lz = { ctx, o, NULL };
 	struct arca_restore_consumer c = { &lz, l_file_begin, l_file_commit,
 	    l_file_abort, l_other };
 	struct stat st;
-	char *prefix = NULL;
-	uint64_t found = 0;
-	int64_t t;
 	int r;
 
 	if (lstat(o->local, &st) == 0 && !o->force) {
@@ -691,35 +740,11 @@ arca_run_restore(struct arca_ctx *ctx, const struct arca_options *o)
 		if (r != 0)
 			return r;
 	}
-	if ((prefix = strdup(o->path_to_restore ? o->path_to_restore : "")) == NULL)
-		return ARCA_ERR_NOMEM;
-	if (arca_path_normalize(o->path_to_restore ? o->path_to_restore : "",
-	    prefix) != 0) {
-		r = arca_error(ctx, ARCA_ERR_USAGE, "bad path to restore '%s'",
-		    o->path_to_restore);
-		goto out;
-	}
-	if ((r = arca_engine_open(ctx, o, 0, &e)) != 0)
-		goto out;
-	if ((r = arca_engine_sync_cache(e)) != 0)
-		goto out;
-	t = o->restore_time >= 0 ? o->restore_time : o->now;
-	if ((ch = arca_collection_chain_at(e->col, t)) == NULL) {
-		r = arca_error(ctx, ARCA_ERR_NODATA, "no backup found at %s",
-		    o->url);
-		goto out;
-	}
-	if ((r = arca_restore_stream(e, ch, t, prefix, &c, &found)) != 0)
-		goto out;
-	if (found == 0) {
-		r = arca_error(ctx, ARCA_ERR_NOTFOUND, "%s not found in archive "
-		    "- no files restored.", prefix[0] ? prefix : ".");
-		goto out;
-	}
-	r = arca_extract_finish(lz.x);
-out:
+	if ((r = arca_engine_open(ctx, o, 0, &e)) == 0 &&
+	    (r = arca_engine_sync_cache(e)) == 0 &&
+	    (r = arca_restore_at(e, &c)) == 0)
+		r = arca_extract_finish(lz.x);
 	arca_extract_free(lz.x);
 	arca_engine_close(e);
-	free(prefix);
 	return r;
 }

@@ -36,4 +36,11 @@ int arca_restore_stream(struct arca_engine *e, const struct arca_chain *ch,
     int64_t t, const char *prefix, const struct arca_restore_consumer *c,
     uint64_t *found);
 
+/*
+ * The options' restore: the chain at --time (default now), entries at or
+ * below --file-to-restore.  ARCA_ERR_NODATA without a chain,
+ * ARCA_ERR_NOTFOUND when nothing matched.
+ */
+int arca_restore_at(struct arca_engine *e, const struct arca_restore_consumer *c);
+
 #endif /* !ARCA_ENGINE_RESTORE_H */

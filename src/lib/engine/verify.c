@@ -27,6 +27,7 @@ struct verifier {
 	const char *root;	/* the local tree (a directory or one file) */
 	int compare_data;
 	uint64_t differences;	/* entries that differ */
+	uint64_t compared;	/* entries of the backup compared */
 	struct arca_buf last;	/* index of the last entry counted */
 	int counted;
 	char *tmppath;
@@ -174,6 +175,7 @@ v_file_commit(void *ud, const char *index, const struct arca_meta *m, int fd)
 	int lfd, same;
 
 	catch_up(v, index);
+	v->compared++;
 	if (check_meta(v, index, m, &st) <= 0)
 		return 0;
 	if (fstat(fd, &bst) == 0 && bst.st_size != st.st_size) {
@@ -209,6 +211,7 @@ v_other(void *ud, const char *index, const struct arca_meta *m)
 	struct stat st;
 
 	catch_up(v, index);
+	v->compared++;
 	return check_meta(v, index, m, &st) < 0 ? ARCA_ERR_NOMEM : 0;
 }
 
@@ -220,11 +223,7 @@ arca_run_verify(struct arca_ctx *ctx, const struct arca_options *o)
 	struct verifier v = { 0 };
 	struct arca_restore_consumer c = { &v, v_file_begin, v_file_commit,
 	    v_file_abort, v_other };
-	struct arca_chain *ch;
 	struct stat st;
-	uint64_t found = 0;
-	char *prefix = NULL;
-	int64_t t;
 	int r;
 
 	v.tmpfd = -1;
@@ -233,15 +232,8 @@ arca_run_verify(struct arca_ctx *ctx, const struct arca_options *o)
 	if (lstat(o->local, &st) != 0)
 		return arca_error(ctx, ARCA_ERR_SOURCE,
 		    "cannot verify against %s: %s", o->local, strerror(errno));
-	if ((prefix = strdup(o->path_to_restore ? o->path_to_restore : "")) == NULL ||
-	    arca_path_normalize(o->path_to_restore ? o->path_to_restore : "",
-	    prefix) != 0) {
-		r = arca_error(ctx, ARCA_ERR_USAGE, "bad path '%s'",
-		    o->path_to_restore);
-		goto out;
-	}
 	/* Selection applies to a whole-tree verify, as for the backup. */
-	if (prefix[0] == '\0' && o->nsel > 0 &&
+	if (o->path_to_restore == NULL && o->nsel > 0 &&
 	    (r = arca_engine_selection(ctx, o, &sel)) != 0)
 		goto out;
 	if ((r = arca_walk_new(ctx, o->local, sel, &v.walk)) != 0)
@@ -254,24 +246,13 @@ arca_run_verify(struct arca_ctx *ctx, const struct arca_options *o)
 		goto out;
 	if ((r = arca_engine_tmpfile(e, "verify", &v.tmppath, &v.tmpfd)) != 0)
 		goto out;
-	t = o->restore_time >= 0 ? o->restore_time : o->now;
-	if ((ch = arca_collection_chain_at(e->col, t)) == NULL) {
-		r = arca_error(ctx, ARCA_ERR_NODATA, "no backup found at %s",
-		    o->url);
+	if ((r = arca_restore_at(e, &c)) != 0)
 		goto out;
-	}
-	if ((r = arca_restore_stream(e, ch, t, prefix, &c, &found)) != 0)
-		goto out;
-	if (found == 0) {
-		r = arca_error(ctx, ARCA_ERR_NOTFOUND, "%s not found in the "
-		    "backup", prefix[0] ? prefix : ".");
-		goto out;
-	}
 	catch_up(&v, NULL);
 	if ((r = v.walk_err) != 0)
 		goto out;
 	arca_out(ctx, "Verify complete: %llu %s compared, %llu %s found.\n",
-	    (unsigned long long)found, found == 1 ? "file" : "files",
+	    (unsigned long long)v.compared, v.compared == 1 ? "file" : "files",
 	    (unsigned long long)v.differences,
 	    v.differences == 1 ? "difference" : "differences");
 	if (v.differences > 0)
@@ -287,7 +268,6 @@ out:
 	arca_walk_free(v.walk);
 	arca_selection_free(sel);
 	arca_buf_free(&v.last);
-	free(prefix);
 	arca_engine_close(e);
 	return r;
 }

@@ -1,0 +1,171 @@
+/*
+ * json.c: JSON through jansson.
+ */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/buf.h"
+#include "util/ctx.h"
+#include "util/json.h"
+
+#define J(v) ((json_t *)(v))
+#define A(v) ((struct arca_json *)(v))
+
+struct arca_json *
+arca_json_object(void)
+{
+	return A(json_object());
+}
+
+struct arca_json *
+arca_json_array(void)
+{
+	return A(json_array());
+}
+
+int
+arca_json_set(struct arca_json *o, const char *key, struct arca_json *v)
+{
+	if (v == NULL || json_object_set_new(J(o), key, J(v)) != 0)
+		return ARCA_ERR_NOMEM;
+	return 0;
+}
+
+/*
+ * File names are bytes: keep valid UTF-8 as it is and escape anything
+ * else byte by byte, so no name is lost or refused.
+ */
+static json_t *
+string_value(const char *s)
+{
+	struct arca_buf b = { 0 };
+	json_t *v;
+	size_t i, n = strlen(s);
+
+	if ((v = json_string(s)) != NULL)
+		return v;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x80)
+			arca_buf_putc(&b, c);
+		else
+			arca_buf_printf(&b, "\\\\x%02x", c);
+	}
+	v = b.data ? json_stringn((char *)b.data, b.len) : NULL;
+	arca_buf_free(&b);
+	return v;
+}
+
+int
+arca_json_set_str(struct arca_json *o, const char *key, const char *s)
+{
+	return arca_json_set(o, key, A(s ? string_value(s) : json_null()));
+}
+
+int
+arca_json_set_int(struct arca_json *o, const char *key, int64_t n)
+{
+	return arca_json_set(o, key, A(json_integer((json_int_t)n)));
+}
+
+int
+arca_json_set_bool(struct arca_json *o, const char *key, int b)
+{
+	return arca_json_set(o, key, A(json_boolean(b)));
+}
+
+int
+arca_json_set_null(struct arca_json *o, const char *key)
+{
+	return arca_json_set(o, key, A(json_null()));
+}
+
+int
+arca_json_append(struct arca_json *a, struct arca_json *v)
+{
+	if (v == NULL || json_array_append_new(J(a), J(v)) != 0)
+		return ARCA_ERR_NOMEM;
+	return 0;
+}
+
+char *
+arca_json_dump(const struct arca_json *v)
+{
+	return json_dumps(J(v), JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+}
+
+void
+arca_json_free(struct arca_json *v)
+{
+	json_decref(J(v));
+}
+
+int
+arca_json_parse(struct arca_ctx *ctx, const char *text, size_t len,
+    size_t max_len, struct arca_json **out)
+{
+	json_error_t err;
+	json_t *v;
+
+	*out = NULL;
+	if (len > max_len)
+		return arca_error(ctx, ARCA_ERR_CORRUPT, "JSON document of %zu "
+		    "bytes is larger than the %zu accepted", len, max_len);
+	v = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
+	if (v == NULL)
+		return arca_error(ctx, ARCA_ERR_CORRUPT, "malformed JSON at "
+		    "line %d column %d: %s", err.line, err.column, err.text);
+	*out = A(v);
+	return 0;
+}
+
+struct arca_json *
+arca_json_get(const struct arca_json *o, const char *key)
+{
+	return json_is_object(J(o)) ? A(json_object_get(J(o), key)) : NULL;
+}
+
+const char *
+arca_json_get_str(const struct arca_json *o, const char *key)
+{
+	return arca_json_str(arca_json_get(o, key));
+}
+
+const char *
+arca_json_str(const struct arca_json *v)
+{
+	return json_is_string(J(v)) ? json_string_value(J(v)) : NULL;
+}
+
+int
+arca_json_get_int(const struct arca_json *o, const char *key, int64_t *n)
+{
+	json_t *v = J(arca_json_get(o, key));
+
+	if (!json_is_integer(v))
+		return -1;
+	*n = (int64_t)json_integer_value(v);
+	return 0;
+}
+
+int
+arca_json_get_bool(const struct arca_json *o, const char *key, int fallback)
+{
+	json_t *v = J(arca_json_get(o, key));
+
+	return json_is_boolean(v) ? json_is_true(v) : fallback;
+}
+
+size_t
+arca_json_array_len(const struct arca_json *a)
+{
+	return json_is_array(J(a)) ? json_array_size(J(a)) : 0;
+}
+
+struct arca_json *
+arca_json_array_at(const struct arca_json *a, size_t i)
+{
+	return json_is_array(J(a)) ? A(json_array_get(J(a), i)) : NULL;
+}
