@@ -24,6 +24,8 @@ struct cli {
 	size_t nsel, capsel;
 	const char **ekeys;
 	size_t nekeys;
+	const char **hkeys;	/* --hidden-encrypt-key */
+	size_t nhkeys;
 	const char **bopts;	/* backend options, "name=value" */
 	size_t nbopts;
 	char *passphrase;	/* wiped on exit */
@@ -51,5 +53,14 @@ const struct cli_command *cli_implicit_command(const char *a, const char *b);
 
 /* Exit code for an arca_err. */
 int cli_exit_code(int err);
+
+/* arca dropbox-auth (cmd_dropbox.c). */
+int cli_run_dropbox_auth(struct cli *c, struct arca_ctx *ctx);
+
+/* Retention commands (cmd_retention.c). */
+int cli_run_remove_older_than(struct cli *c, struct arca_ctx *ctx);
+int cli_run_remove_all_but_n_full(struct cli *c, struct arca_ctx *ctx);
+int cli_run_remove_all_inc_of_but_n_full(struct cli *c, struct arca_ctx *ctx);
+int cli_run_cleanup(struct cli *c, struct arca_ctx *ctx);
 
 #endif /* !ARCA_CLI_H */
