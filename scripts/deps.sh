@@ -9,8 +9,10 @@ PKGS=(
 	libcurl4-openssl-dev libssh2-1-dev libjansson-dev libisal-dev libbz2-dev
 	gnupg gpg-agent
 	duplicity rdiff python3 tar gzip util-linux
-	openssh-server openssh-client nginx libnginx-mod-http-dav-ext
+	openssh-server openssh-client nginx libnginx-mod-http-dav-ext apache2
 	python3-swift rclone python3-boto3 python3-dropbox openssl
+	nftables python3-paramiko
+	faketime python3-botocore
 )
 
 missing=()

@@ -29,7 +29,8 @@ enum arca_err {
 	ARCA_ERR_SOURCE = -18,	/* backup source missing or unreadable */
 	ARCA_ERR_DIFFERS = -19,	/* verify found differences */
 	ARCA_ERR_PARTIAL = -20,	/* run completed, but some files were skipped */
-	ARCA_ERR_NODATA = -21	/* nothing to restore / no backup found */
+	ARCA_ERR_NODATA = -21,	/* nothing to restore / no backup found */
+	ARCA_ERR_SIGNATURE = -22	/* --sign-key: volume unsigned, badly or foreign signed */
 };
 
 #endif /* !ARCA_ERROR_H */

@@ -30,6 +30,8 @@ struct cli {
 	size_t nbopts;
 	char *passphrase;	/* wiped on exit */
 	char *sign_passphrase;
+	int argc;		/* the command line as given */
+	char **argv;
 };
 
 struct cli_command {
@@ -62,5 +64,12 @@ int cli_run_remove_older_than(struct cli *c, struct arca_ctx *ctx);
 int cli_run_remove_all_but_n_full(struct cli *c, struct arca_ctx *ctx);
 int cli_run_remove_all_inc_of_but_n_full(struct cli *c, struct arca_ctx *ctx);
 int cli_run_cleanup(struct cli *c, struct arca_ctx *ctx);
+
+/* Profiles (cmd_profile.c): arca run / schedule / unschedule NAME. */
+int cli_run_profile(struct cli *c, struct arca_ctx *ctx);
+int cli_run_schedule(struct cli *c, struct arca_ctx *ctx);
+int cli_run_unschedule(struct cli *c, struct arca_ctx *ctx);
+/* arca help [COMMAND] (commands.c). */
+int cli_run_help(struct cli *c, struct arca_ctx *ctx);
 
 #endif /* !ARCA_CLI_H */

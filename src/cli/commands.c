@@ -87,8 +87,64 @@ const struct cli_command cli_commands[] = {
 	{ "list-current-files", { "ls" }, 1,
 	  "list-current-files [options] TARGET_URL",
 	  "list the files in the backup at --time (default: now)", run_list },
+	{ "cleanup", { "cl" }, 1, "cleanup [options] TARGET_URL",
+	  "delete interrupted and orphaned files (listed only without --force)",
+	  cli_run_cleanup },
+	{ "remove-older-than", { "ro" }, 2,
+	  "remove-older-than TIME [options] TARGET_URL",
+	  "delete chains older than TIME (listed only without --force)",
+	  cli_run_remove_older_than },
+	{ "remove-all-but-n-full", { "ra" }, 2,
+	  "remove-all-but-n-full COUNT [options] TARGET_URL",
+	  "delete all but the COUNT newest chains (needs --force)",
+	  cli_run_remove_all_but_n_full },
+	{ "remove-all-inc-of-but-n-full", { "ri" }, 2,
+	  "remove-all-inc-of-but-n-full COUNT [options] TARGET_URL",
+	  "delete the incrementals of all but the COUNT newest chains",
+	  cli_run_remove_all_inc_of_but_n_full },
+	{ "run", { NULL }, 1, "run [options] PROFILE",
+	  "prune, back up and clean up as the profile ~/.config/arca/PROFILE.conf says",
+	  cli_run_profile },
+	{ "schedule", { NULL }, 1, "schedule PROFILE",
+	  "run the profile daily (systemd timer, or a crontab line)",
+	  cli_run_schedule },
+	{ "unschedule", { NULL }, 1, "unschedule PROFILE",
+	  "stop running the profile daily", cli_run_unschedule },
+	{ "help", { NULL }, -1, "help [COMMAND]",
+	  "describe a command", cli_run_help },
+	{ "dropbox-auth", { NULL }, 0, "dropbox-auth",
+	  "get a Dropbox refresh token for dpbx:// (asks for a code)",
+	  cli_run_dropbox_auth },
 	{ NULL, { NULL }, 0, NULL, NULL, NULL }
 };
+
+int
+cli_run_help(struct cli *c, struct arca_ctx *ctx)
+{
+	const struct cli_command *k;
+
+	(void)ctx;
+	if (c->npos == 0) {
+		cli_usage(stdout);
+		return 0;
+	}
+	if ((k = cli_find_command(c->pos[0])) == NULL) {
+		fprintf(stderr, "arca: no command '%s'; 'arca help' lists them\n",
+		    c->pos[0]);
+		return 2;
+	}
+	printf("usage: arca %s\n\n%s.\n", k->usage, k->help);
+	if (k->aliases[0] != NULL) {
+		size_t i;
+
+		printf("Also called:");
+		for (i = 0; i < 4 && k->aliases[i] != NULL; i++)
+			printf(" %s", k->aliases[i]);
+		printf("\n");
+	}
+	printf("\nOptions: arca --help lists them all; see also man arca.\n");
+	return 0;
+}
 
 const struct cli_command *
 cli_find_command(const char *word)
@@ -137,6 +193,7 @@ cli_exit_code(int err)
 	case ARCA_ERR_NOTFOUND: return 19;
 	case ARCA_ERR_NODATA: return 20;
 	case ARCA_ERR_HASH: return 21;
+	case ARCA_ERR_SIGNATURE: return 22;
 	case ARCA_ERR_LOCKED: return 23;
 	case ARCA_ERR_PARTIAL: return 24;
 	case ARCA_ERR_AUTH:

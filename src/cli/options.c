@@ -385,6 +385,8 @@ cli_parse(struct cli *c, int argc, char **argv)
 	int64_t t;
 
 	memset(c, 0, sizeof(*c));
+	c->argc = argc;
+	c->argv = argv;
 	arca_options_init(&c->o);
 	c->verbosity = 3;
 	for (a = 1; a < argc; a++) {
@@ -453,7 +455,7 @@ cli_parse(struct cli *c, int argc, char **argv)
 		return usage_error("unknown command '%s'", pos[0]);
 	for (; i < npos; i++)
 		c->pos[c->npos++] = pos[i];
-	if ((int)c->npos != c->cmd->nargs) {
+	if (c->cmd->nargs < 0 ? c->npos > 1 : (int)c->npos != c->cmd->nargs) {
 		fprintf(stderr, "arca: %s takes %d argument(s), got %zu\nusage: arca %s\n",
 		    c->cmd->name, c->cmd->nargs, c->npos, c->cmd->usage);
 		return 2;

@@ -34,7 +34,7 @@
 
 static struct arca_ctx ctx;
 static char *tmp;		/* files */
-static char homes[8][32];	/* GnuPG homes made, agents to stop */
+static char homes[16][32];	/* GnuPG homes made, agents to stop */
 static int nhomes;
 
 static const char *
@@ -54,7 +54,7 @@ new_home(void)
 {
 	char tmpl[] = "/tmp/arca-gpg-XXXXXX";
 
-	if (mkdtemp(tmpl) == NULL || chmod(tmpl, 0700) != 0 || nhomes == 8) {
+	if (mkdtemp(tmpl) == NULL || chmod(tmpl, 0700) != 0 || nhomes == 16) {
 		perror("mkdtemp");
 		exit(2);
 	}
@@ -130,7 +130,8 @@ static struct arca_gpg *
 engine(const char *home, const char *pass, const char *const *recips,
     const char *signer)
 {
-	struct arca_gpg_opts o = { pass, home, recips, signer, NULL };
+	struct arca_gpg_opts o = { .passphrase = pass, .homedir = home,
+	    .recipients = recips, .sign_key = signer };
 	struct arca_gpg *g = NULL;
 	int r;
 
@@ -346,8 +347,7 @@ test_fixture_and_wrong_passphrase(void)
 	if (good == NULL || bad == NULL)
 		goto out;
 	fixture_paths(enc, plain, sizeof(enc));
-	FMT(want, "wrong passphrase or missing secret key "
-	    "for %s", enc);
+	FMT(want, "wrong passphrase for %s", enc);
 
 	CHECK_INT(crypt_file(bad, 0, enc, tpath("m0")), ARCA_ERR_AUTH);
 	CHECK_STR(ctx.errmsg, want);
@@ -366,14 +366,16 @@ test_fixture_and_wrong_passphrase(void)
 	bad = engine(home, FIXPASS "\nsecond line", NULL, NULL);
 	if (bad != NULL)
 		CHECK_INT(crypt_file(bad, 0, enc, tpath("m5")), 0);
-	/* No passphrase at all: refused, not prompted. */
+	/* No passphrase at all: refused, not prompted, and said so. */
 	arca_gpg_free(bad);
 	bad = engine(home, NULL, NULL, NULL);
-	if (bad != NULL)
+	if (bad != NULL) {
 		CHECK_INT(crypt_file(bad, 0, enc, tpath("m6")), ARCA_ERR_AUTH);
-	if (bad != NULL)
+		CHECK(strstr(ctx.errmsg, "set PASSPHRASE") != NULL);
 		CHECK_INT(crypt_file(bad, 1, plain, tpath("m7")),
-		    ARCA_ERR_USAGE);
+		    ARCA_ERR_AUTH);
+		CHECK(strstr(ctx.errmsg, "set PASSPHRASE") != NULL);
+	}
 out:
 	arca_gpg_free(good);
 	arca_gpg_free(bad);
@@ -517,7 +519,8 @@ test_no_tty(void)
 
 	fixture_paths(enc, plain, sizeof(enc));
 	if ((pid = fork()) == 0) {
-		struct arca_gpg_opts o = { FIXPASS, home, NULL, NULL, NULL };
+		struct arca_gpg_opts o = { .passphrase = FIXPASS,
+		    .homedir = home };
 		struct arca_gpg *g;
 		int fd, in, out, r;
 
@@ -570,7 +573,8 @@ test_public_key(void)
 	const char *const recips[] = { "arca-test@example.org", NULL };
 	const char *const nobody[] = { "nobody@example.org", NULL };
 	struct arca_gpg *g = NULL, *bad = NULL, *o = NULL;
-	struct arca_gpg_opts opts = { "keypass", home, nobody, NULL, NULL };
+	struct arca_gpg_opts opts = { .passphrase = "keypass",
+	    .homedir = home, .recipients = nobody };
 	char cmd[3 * PATH_MAX];
 	int r;
 
@@ -617,7 +621,7 @@ test_public_key(void)
 	if ((o = engine(other, "keypass", NULL, NULL)) != NULL) {
 		CHECK_INT(crypt_file(o, 0, tpath("pk.gpg"), tpath("pk.out4")),
 		    ARCA_ERR_AUTH);
-		CHECK(strstr(ctx.errmsg, "missing secret key") != NULL);
+		CHECK(strstr(ctx.errmsg, "no secret key") != NULL);
 	}
 	/* An unknown recipient is refused when the engine is made. */
 	{
@@ -632,6 +636,559 @@ out:
 	arca_gpg_free(g);
 	arca_gpg_free(bad);
 	arca_gpg_free(o);
+}
+
+/*
+ * Keys for the public-key tests, made once: A (encryption, passphrase
+ * "keypass"), S (signing, passphrase "signpass") and B (no passphrase), all
+ * secret in hfull; hpub holds only the public parts of A and S, trusted,
+ * as the machine being backed up would.
+ */
+static const char *hfull, *hpub;
+static char fprA[41], fprS[41], fprB[41];
+
+static int
+key_fpr(const char *home, const char *name, char *fpr)
+{
+	char cmd[PATH_MAX + 200], line[512];
+	FILE *f;
+	int ok = 0;
+
+	FMT(cmd, "GNUPGHOME='%s' gpg --batch --with-colons --fingerprint "
+	    "'%s' 2>/dev/null", home, name);
+	if ((f = popen(cmd, "r")) == NULL)
+		return -1;
+	while (!ok && fgets(line, sizeof(line), f) != NULL)
+		ok = sscanf(line, "fpr:::::::::%40[0-9A-F]:", fpr) == 1;
+	pclose(f);
+	return ok ? 0 : -1;
+}
+
+/* ed25519 + cv25519: made in milliseconds (RSA takes seconds). */
+static int
+gen_key(const char *home, const char *uid, const char *mail,
+    const char *pass, char *fpr)
+{
+	char cmd[PATH_MAX + 300];
+
+	FMT(cmd, "GNUPGHOME='%s' gpg --batch --no-tty --pinentry-mode "
+	    "loopback --passphrase '%s' --quick-gen-key '%s <%s>' "
+	    "future-default default never >/dev/null 2>&1", home, pass, uid,
+	    mail);
+	if (run(cmd) != 0)
+		return -1;
+	return key_fpr(home, mail, fpr);
+}
+
+/* The public key fpr from one home into another, ultimately trusted there. */
+static int
+copy_pub(const char *from, const char *to, const char *fpr, int trust)
+{
+	char cmd[3 * PATH_MAX];
+
+	FMT(cmd, "GNUPGHOME='%s' gpg --batch --export %s | GNUPGHOME='%s' gpg "
+	    "--batch --import >/dev/null 2>&1", from, fpr, to);
+	if (run(cmd) != 0)
+		return -1;
+	if (!trust)
+		return 0;
+	FMT(cmd, "echo %s:6: | GNUPGHOME='%s' gpg --batch --import-ownertrust "
+	    ">/dev/null 2>&1", fpr, to);
+	return run(cmd) == 0 ? 0 : -1;
+}
+
+static int
+setup_keys(void)
+{
+	hfull = new_home();
+	hpub = new_home();
+	if (gen_key(hfull, "Arca A", "a@example.org", "keypass", fprA) != 0 ||
+	    gen_key(hfull, "Arca S", "s@example.org", "signpass", fprS) != 0 ||
+	    gen_key(hfull, "Arca B", "b@example.org", "", fprB) != 0 ||
+	    copy_pub(hfull, hpub, fprA, 1) != 0 ||
+	    copy_pub(hfull, hpub, fprS, 1) != 0) {
+		fprintf(stderr, "cannot generate the test keys\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* gpg --list-packets of a file (with the secret keys of hfull). */
+static void
+packets(const char *in, const char *out)
+{
+	char cmd[3 * PATH_MAX];
+
+	FMT(cmd, "GNUPGHOME='%s' gpg --batch --no-tty --pinentry-mode "
+	    "loopback --passphrase keypass --list-packets '%s' >'%s' 2>&1",
+	    hfull, in, out);
+	run(cmd);
+}
+
+static struct arca_gpg *
+engine2(const char *home, const char *pass, const char *signpass,
+    const char *const *recips, const char *const *hidden,
+    const char *signer)
+{
+	struct arca_gpg_opts o = { .passphrase = pass,
+	    .sign_passphrase = signpass, .homedir = home,
+	    .recipients = recips, .hidden_recipients = hidden,
+	    .sign_key = signer };
+	struct arca_gpg *g = NULL;
+	int r;
+
+	r = arca_gpg_new(&ctx, &o, &g);
+	if (r != 0)
+		fprintf(stderr, "arca_gpg_new: %d %s\n", r, ctx.errmsg);
+	CHECK_INT(r, 0);
+	return g;
+}
+
+/*
+ * The machine being backed up holds only the public key: it encrypts, it
+ * cannot decrypt, and it knows it has no secret key; the secret key's home
+ * decrypts, with its passphrase, and says what is wrong without it.
+ */
+static void
+test_pubkey_only(void)
+{
+	const char *const ra[] = { "a@example.org", NULL };
+	const char *un = new_home();
+	struct arca_gpg *pub = NULL, *full = NULL, *g = NULL;
+	char sub[17];
+	pid_t pid;
+	int st = -1;
+
+	write_file(tpath("po"), "only the public key\n", 20);
+	if ((pub = engine2(hpub, NULL, NULL, ra, NULL, NULL)) == NULL)
+		goto out;
+	CHECK_INT(arca_gpg_is_pubkey(pub), 1);
+	CHECK_INT(arca_gpg_have_secret(pub), 0);
+	CHECK_INT(crypt_file(pub, 1, tpath("po"), tpath("po.gpg")), 0);
+	packets(tpath("po.gpg"), tpath("po.pk"));
+	CHECK(file_has(tpath("po.pk"), ":pubkey enc packet:"));
+	CHECK(!file_has(tpath("po.pk"), ":symkey enc packet:"));
+	CHECK(!file_has(tpath("po.pk"), ":signature packet:"));
+
+	/* No secret key here: said so, with the key id it was encrypted to. */
+	CHECK_INT(crypt_file(pub, 0, tpath("po.gpg"), tpath("po.out")),
+	    ARCA_ERR_AUTH);
+	CHECK(strstr(ctx.errmsg, "no secret key") != NULL);
+	CHECK(strstr(ctx.errmsg, tpath("po.gpg")) != NULL);
+	{
+		struct arca_buf b = { 0 };
+		char *p;
+
+		CHECK_INT(read_file(tpath("po.pk"), &b), 0);
+		p = b.len ? strstr((char *)b.data, "keyid ") : NULL;
+		CHECK(p != NULL);
+		if (p != NULL) {
+			FMT(sub, "%.16s", p + 6);
+			CHECK(strstr(ctx.errmsg, sub) != NULL);
+		}
+		arca_buf_free(&b);
+	}
+
+	/* The secret key's home: its passphrase opens it. */
+	if ((full = engine2(hfull, "keypass", NULL, ra, NULL, NULL)) == NULL)
+		goto out;
+	CHECK_INT(arca_gpg_have_secret(full), 1);
+	CHECK_INT(crypt_file(full, 0, tpath("po.gpg"), tpath("po.out")), 0);
+	CHECK(same_file(tpath("po"), tpath("po.out")));
+
+	/* gpg-agent caches key passphrases: stop it before each failure. */
+	stop_agent(hfull);
+	g = engine2(hfull, NULL, NULL, NULL, NULL, NULL);
+	if (g != NULL) {
+		CHECK_INT(crypt_file(g, 0, tpath("po.gpg"), tpath("po.out2")),
+		    ARCA_ERR_AUTH);
+		CHECK(strstr(ctx.errmsg, "needs its passphrase: set "
+		    "PASSPHRASE") != NULL);
+		CHECK(strstr(ctx.errmsg, "a@example.org") != NULL);
+	}
+	arca_gpg_free(g);
+	stop_agent(hfull);
+	g = engine2(hfull, "not-keypass", NULL, NULL, NULL, NULL);
+	if (g != NULL) {
+		CHECK_INT(crypt_file(g, 0, tpath("po.gpg"), tpath("po.out3")),
+		    ARCA_ERR_AUTH);
+		CHECK(strstr(ctx.errmsg, "wrong passphrase for the secret "
+		    "key") != NULL);
+	}
+	/* duplicity reuses SIGN_PASSPHRASE when PASSPHRASE is not set. */
+	arca_gpg_free(g);
+	stop_agent(hfull);
+	g = engine2(hfull, NULL, "keypass", NULL, NULL, NULL);
+	if (g != NULL)
+		CHECK_INT(crypt_file(g, 0, tpath("po.gpg"), tpath("po.out4")),
+		    0);
+
+	/* From cron: no terminal, stdin /dev/null, no agent running. */
+	stop_agent(hfull);
+	if ((pid = fork()) == 0) {
+		struct arca_gpg_opts o = { .passphrase = "keypass",
+		    .homedir = hfull };
+		struct arca_gpg *c;
+		int fd, in, out, r;
+
+		setsid();
+		fd = open("/dev/null", O_RDWR);
+		dup2(fd, 0);
+		unsetenv("GPG_TTY");
+		unsetenv("DISPLAY");
+		if (arca_gpg_new(&ctx, &o, &c) != 0)
+			_exit(10);
+		in = open(tpath("po.gpg"), O_RDONLY);
+		out = open(tpath("po.cron"), O_WRONLY | O_CREAT | O_TRUNC,
+		    0600);
+		r = arca_gpg_decrypt_fd(c, in, out, "po.gpg");
+		arca_gpg_free(c);
+		_exit(r != 0 ? 11 : 0);
+	}
+	CHECK(pid > 0);
+	if (pid > 0)
+		waitpid(pid, &st, 0);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	CHECK(same_file(tpath("po"), tpath("po.cron")));
+
+	/* An imported key nobody trusts: gpg will not use it; say why. */
+	arca_gpg_free(g);
+	g = NULL;
+	CHECK_INT(copy_pub(hfull, un, fprA, 0), 0);
+	if ((g = engine2(un, NULL, NULL, ra, NULL, NULL)) != NULL) {
+		CHECK_INT(crypt_file(g, 1, tpath("po"), tpath("po.un")),
+		    ARCA_ERR_CRYPTO);
+		CHECK(strstr(ctx.errmsg, "not trusted") != NULL);
+		CHECK(strstr(ctx.errmsg, fprA) != NULL);
+	}
+out:
+	arca_gpg_free(pub);
+	arca_gpg_free(full);
+	arca_gpg_free(g);
+}
+
+/* --hidden-encrypt-key: the recipient's key id is not in the file. */
+static void
+test_hidden(void)
+{
+	const char *const ra[] = { "a@example.org", NULL };
+	const char *const rb[] = { "b@example.org", NULL };
+	struct arca_gpg *g = NULL, *full = NULL;
+	char cmd[3 * PATH_MAX], idb[17];
+
+	write_file(tpath("hid"), "hidden recipient\n", 17);
+	if ((g = engine2(hpub, NULL, NULL, NULL, ra, NULL)) == NULL)
+		goto out;
+	CHECK_INT(arca_gpg_is_pubkey(g), 1);
+	CHECK_INT(crypt_file(g, 1, tpath("hid"), tpath("hid.gpg")), 0);
+	packets(tpath("hid.gpg"), tpath("hid.pk"));
+	CHECK(file_has(tpath("hid.pk"), "keyid 0000000000000000"));
+	CHECK(!file_has(tpath("hid.pk"), fprA + 24));
+	if ((full = engine2(hfull, "keypass", NULL, NULL, NULL, NULL)) == NULL)
+		goto out;
+	CHECK_INT(crypt_file(full, 0, tpath("hid.gpg"), tpath("hid.out")), 0);
+	CHECK(same_file(tpath("hid"), tpath("hid.out")));
+	/* And stock gpg finds its key too (it tries each secret key). */
+	FMT(cmd, "GNUPGHOME='%s' gpg --batch --no-tty --pinentry-mode "
+	    "loopback --passphrase keypass -o '%s' -d '%s' 2>/dev/null", hfull,
+	    tpath("hid.gpgout"), tpath("hid.gpg"));
+	unlink(tpath("hid.gpgout"));
+	CHECK_INT(run(cmd), 0);
+	CHECK(same_file(tpath("hid"), tpath("hid.gpgout")));
+
+	/* One normal and one hidden recipient, in one message. */
+	arca_gpg_free(g);
+	if ((g = engine2(hfull, NULL, NULL, rb, ra, NULL)) == NULL)
+		goto out;
+	CHECK_INT(crypt_file(g, 1, tpath("hid"), tpath("hid2.gpg")), 0);
+	packets(tpath("hid2.gpg"), tpath("hid2.pk"));
+	CHECK(file_has(tpath("hid2.pk"), "keyid 0000000000000000"));
+	/* B's key id is there: its encryption subkey's. */
+	{
+		struct arca_buf b = { 0 };
+		char *p;
+
+		CHECK_INT(read_file(tpath("hid2.pk"), &b), 0);
+		p = b.len ? strstr((char *)b.data, "keyid ") : NULL;
+		CHECK(p != NULL && strncmp(p + 6, "0000000000000000", 16) !=
+		    0);
+		if (p != NULL)
+			FMT(idb, "%.16s", p + 6);
+		arca_buf_free(&b);
+	}
+	CHECK_INT(crypt_file(g, 0, tpath("hid2.gpg"), tpath("hid2.out")), 0);
+	CHECK(same_file(tpath("hid"), tpath("hid2.out")));
+out:
+	arca_gpg_free(g);
+	arca_gpg_free(full);
+}
+
+/* Encrypt in to rcpt with stock gpg, signed by `signer` (or not). */
+static int
+gpg_encrypt_signed(const char *in, const char *out, const char *rcpt,
+    const char *signer, const char *pass)
+{
+	char cmd[3 * PATH_MAX];
+
+	FMT(cmd, "GNUPGHOME='%s' gpg --batch --no-tty --pinentry-mode "
+	    "loopback --passphrase '%s' %s%s%s -r %s -o '%s' --encrypt '%s' "
+	    ">/dev/null 2>&1", hfull, pass, signer ? "--sign -u " : "",
+	    signer ? signer : "", signer ? " " : "", rcpt, out, in);
+	unlink(out);
+	return run(cmd);
+}
+
+static int
+verify_file(struct arca_gpg *g, const char *in, const char *out,
+    struct arca_gpg_sig *sig)
+{
+	int ifd = open(in, O_RDONLY), ofd = open(out, O_WRONLY | O_CREAT |
+	    O_TRUNC, 0600), r;
+
+	memset(sig, 0x55, sizeof(*sig));
+	r = arca_gpg_decrypt_verify_fd(g, ifd, ofd, in, sig);
+	close(ifd);
+	close(ofd);
+	if (r != 0)
+		fprintf(stderr, "  decrypt_verify: %d %s\n", r, ctx.errmsg);
+	return r;
+}
+
+/*
+ * --sign-key: what decrypt_verify reports for a good signature by the
+ * key, by another key, by an unknown key, a bad signature and none, and
+ * the duplicity rule that accepts or refuses each.
+ */
+static void
+test_signing(void)
+{
+	const char *const ra[] = { "a@example.org", NULL };
+	const char *const rb[] = { "b@example.org", NULL };
+	const char *hA = new_home();
+	struct arca_gpg *g = NULL, *d = NULL, *dA = NULL;
+	struct arca_gpg_sig sig;
+	char cmd[3 * PATH_MAX], id[64];
+	struct arca_buf b = { 0 };
+	size_t i;
+
+	write_file(tpath("sg"), "signed volume\n", 14);
+	/*
+	 * Sign with S (its own passphrase), encrypt to B: B has no
+	 * passphrase, as each use of a protected key costs seconds here.
+	 */
+	if ((g = engine2(hfull, "keypass", "signpass", rb, NULL, fprS)) ==
+	    NULL)
+		goto out;
+	CHECK_INT(crypt_file(g, 1, tpath("sg"), tpath("sg.gpg")), 0);
+	if ((d = engine2(hfull, NULL, NULL, NULL, NULL, NULL)) == NULL)
+		goto out;
+	CHECK_INT(verify_file(d, tpath("sg.gpg"), tpath("sg.out"), &sig), 0);
+	CHECK(same_file(tpath("sg"), tpath("sg.out")));
+	CHECK_INT(sig.state, ARCA_GPG_SIG_GOOD);
+	CHECK_STR(sig.fpr, fprS);
+	CHECK_STR(sig.primary, fprS);
+	/* The configured key may be its fingerprint, long or short id. */
+	CHECK_INT(arca_gpg_check_signer(&ctx, &sig, fprS, "v"), 0);
+	CHECK_INT(arca_gpg_check_signer(&ctx, &sig, fprS + 24, "v"), 0);
+	CHECK_INT(arca_gpg_check_signer(&ctx, &sig, fprS + 32, "v"), 0);
+	FMT(id, "0x%s", fprS + 32);
+	for (i = 2; id[i] != '\0'; i++)
+		if (id[i] >= 'A' && id[i] <= 'F')
+			id[i] = (char)(id[i] - 'A' + 'a');
+	CHECK_INT(arca_gpg_check_signer(&ctx, &sig, id, "v"), 0);
+	CHECK_INT(arca_gpg_check_signer(&ctx, &sig, fprA, "vol1"),
+	    ARCA_ERR_SIGNATURE);
+	CHECK(strstr(ctx.errmsg, "vol1 was signed by key") != NULL);
+	CHECK(strstr(ctx.errmsg, fprS) != NULL);
+	CHECK(strstr(ctx.errmsg, fprA) != NULL);
+	/* gpg itself sees the signature (duplicity's GOODSIG). */
+	CHECK_INT(gpg_decrypt(hfull, "keypass", tpath("sg.gpg"),
+	    tpath("sg.cli"), tpath("sg.status")), 0);
+	CHECK(file_has(tpath("sg.status"), "GOODSIG"));
+
+	/* Not signed. */
+	CHECK_INT(gpg_encrypt_signed(tpath("sg"), tpath("ns.gpg"), fprB, NULL,
+	    "x"), 0);
+	CHECK_INT(verify_file(d, tpath("ns.gpg"), tpath("ns.out"), &sig), 0);
+	CHECK_INT(sig.state, ARCA_GPG_SIG_NONE);
+	CHECK_INT(arca_gpg_check_signer(&ctx, &sig, fprS, "vol2"),
+	    ARCA_ERR_SIGNATURE);
+	CHECK(strstr(ctx.errmsg, "vol2 is not signed") != NULL);
+
+	/* Signed by B: a good signature, from the wrong key. */
+	CHECK_INT(gpg_encrypt_signed(tpath("sg"), tpath("sb.gpg"), fprB, fprB,
+	    ""), 0);
+	CHECK_INT(verify_file(d, tpath("sb.gpg"), tpath("sb.out"), &sig), 0);
+	CHECK_INT(sig.state, ARCA_GPG_SIG_GOOD);
+	CHECK_STR(sig.fpr, fprB);
+	CHECK_INT(arca_gpg_check_signer(&ctx, &sig, fprS + 24, "vol3"),
+	    ARCA_ERR_SIGNATURE);
+	CHECK(strstr(ctx.errmsg, fprB) != NULL);
+
+	/* Signed by B where B is unknown: only A's secret key there. */
+	FMT(cmd, "GNUPGHOME='%s' gpg --batch --pinentry-mode loopback "
+	    "--passphrase keypass --export-secret-keys %s | GNUPGHOME='%s' "
+	    "gpg --batch --import >/dev/null 2>&1", hfull, fprA, hA);
+	CHECK_INT(run(cmd), 0);
+	if ((dA = engine2(hA, "keypass", NULL, NULL, NULL, NULL)) == NULL)
+		goto out;
+	CHECK_INT(gpg_encrypt_signed(tpath("sg"), tpath("sba.gpg"), fprA, fprB,
+	    ""), 0);
+	CHECK_INT(verify_file(dA, tpath("sba.gpg"), tpath("sb.out2"), &sig),
+	    0);
+	CHECK_INT(sig.state, ARCA_GPG_SIG_NOKEY);
+	CHECK_STR(sig.fpr, fprB);
+	CHECK_INT(arca_gpg_check_signer(&ctx, &sig, fprS, "vol4"),
+	    ARCA_ERR_SIGNATURE);
+	CHECK(strstr(ctx.errmsg, "not in the GnuPG keyring") != NULL);
+
+	/*
+	 * A bad signature: sign with S, change the signed data, and encrypt
+	 * the packets as they are (gpg --no-literal), so that only the
+	 * signature can tell.
+	 */
+	FMT(cmd, "GNUPGHOME='%s' gpg --batch --no-tty --pinentry-mode "
+	    "loopback --passphrase signpass -z0 -u %s -o '%s' --sign '%s' "
+	    ">/dev/null 2>&1", hfull, fprS, tpath("bad.sig"), tpath("sg"));
+	unlink(tpath("bad.sig"));
+	CHECK_INT(run(cmd), 0);
+	CHECK_INT(read_file(tpath("bad.sig"), &b), 0);
+	{
+		char *p = b.len ? memmem(b.data, b.len, "signed volume", 13) :
+		    NULL;
+
+		CHECK(p != NULL);
+		if (p != NULL)
+			p[0] = 'S';
+	}
+	write_file(tpath("bad.tampered"), b.data, b.len);
+	FMT(cmd, "GNUPGHOME='%s' gpg --batch --no-tty --no-literal -r %s -o "
+	    "'%s' --encrypt '%s' >/dev/null 2>&1", hfull, fprB,
+	    tpath("bad.gpg"), tpath("bad.tampered"));
+	unlink(tpath("bad.gpg"));
+	CHECK_INT(run(cmd), 0);
+	CHECK_INT(verify_file(d, tpath("bad.gpg"), tpath("bad.out"), &sig), 0);
+	CHECK_INT(sig.state, ARCA_GPG_SIG_BAD);
+	CHECK_INT(arca_gpg_check_signer(&ctx, &sig, fprS, "vol5"),
+	    ARCA_ERR_SIGNATURE);
+	CHECK(strstr(ctx.errmsg, "vol5 has a BAD signature") != NULL);
+
+	/* Signing passphrases: S's is SIGN_PASSPHRASE, else PASSPHRASE. */
+	arca_gpg_free(g);
+	stop_agent(hfull);
+	g = engine2(hfull, "keypass", NULL, ra, NULL, fprS);
+	if (g != NULL) {
+		CHECK_INT(crypt_file(g, 1, tpath("sg"), tpath("sg2.gpg")),
+		    ARCA_ERR_AUTH);
+		CHECK(strstr(ctx.errmsg, "wrong passphrase for the sign "
+		    "key") != NULL);
+	}
+	arca_gpg_free(g);
+	stop_agent(hfull);
+	g = engine2(hfull, NULL, NULL, ra, NULL, fprS);
+	if (g != NULL) {
+		CHECK_INT(crypt_file(g, 1, tpath("sg"), tpath("sg3.gpg")),
+		    ARCA_ERR_AUTH);
+		CHECK(strstr(ctx.errmsg, "set SIGN_PASSPHRASE") != NULL);
+	}
+	arca_gpg_free(g);
+	stop_agent(hfull);
+	g = engine2(hfull, "signpass", NULL, ra, NULL, fprS);
+	if (g != NULL)
+		CHECK_INT(crypt_file(g, 1, tpath("sg"), tpath("sg4.gpg")), 0);
+	/*
+	 * Symmetric encryption signed by S: each passphrase goes to its own
+	 * request (duplicity can pass only one, so it wants them equal).
+	 */
+	arca_gpg_free(g);
+	g = engine2(hfull, PASS, "signpass", NULL, NULL, fprS);
+	if (g != NULL) {
+		CHECK_INT(crypt_file(g, 1, tpath("sg"), tpath("sym.gpg")), 0);
+		CHECK_INT(verify_file(g, tpath("sym.gpg"), tpath("sym.out"),
+		    &sig), 0);
+		CHECK(same_file(tpath("sg"), tpath("sym.out")));
+		CHECK_INT(sig.state, ARCA_GPG_SIG_GOOD);
+		CHECK_STR(sig.fpr, fprS);
+		CHECK_INT(gpg_decrypt(hfull, PASS, tpath("sym.gpg"),
+		    tpath("sym.cli"), tpath("sym.status")), 0);
+		CHECK(file_has(tpath("sym.status"), "GOODSIG"));
+	}
+	/* Only S's public key: fine for checking, refused for signing. */
+	arca_gpg_free(g);
+	g = engine2(hpub, NULL, "signpass", ra, NULL, fprS);
+	if (g != NULL) {
+		CHECK_INT(crypt_file(g, 1, tpath("sg"), tpath("sg5.gpg")),
+		    ARCA_ERR_AUTH);
+		CHECK(strstr(ctx.errmsg, "no secret key for the sign key") !=
+		    NULL);
+	}
+out:
+	arca_buf_free(&b);
+	arca_gpg_free(g);
+	arca_gpg_free(d);
+	arca_gpg_free(dA);
+}
+
+static void
+test_keyid_match(void)
+{
+	const char *f = "4C01192365FEF321161B3CD1FFCC45F39C2A29B5";
+
+	CHECK_INT(arca_gpg_keyid_match(f, f), 1);
+	CHECK_INT(arca_gpg_keyid_match(f, "FFCC45F39C2A29B5"), 1);
+	CHECK_INT(arca_gpg_keyid_match(f, "9c2a29b5"), 1);
+	CHECK_INT(arca_gpg_keyid_match(f, "0x9C2A29B5"), 1);
+	/* duplicity compares on the shorter length: a key id as signer. */
+	CHECK_INT(arca_gpg_keyid_match("FFCC45F39C2A29B5", f), 1);
+	CHECK_INT(arca_gpg_keyid_match(f, "9C2A29B4"), 0);
+	CHECK_INT(arca_gpg_keyid_match(f, "EFCC45F39C2A29B5"), 0);
+	CHECK_INT(arca_gpg_keyid_match(f, "29B5"), 0);
+	CHECK_INT(arca_gpg_keyid_match(f, ""), 0);
+	CHECK_INT(arca_gpg_keyid_match("", f), 0);
+	CHECK_INT(arca_gpg_keyid_match(NULL, f), 0);
+}
+
+/*
+ * --use-agent: no loopback and no passphrase from us; an agent that has
+ * the key's passphrase (preset, as a cron setup would) decrypts.
+ */
+static void
+test_use_agent(void)
+{
+	struct arca_gpg_opts o = { .homedir = hfull, .use_agent = 1 };
+	struct arca_gpg *g = NULL;
+	char cmd[3 * PATH_MAX], line[512], grip[41] = "";
+	FILE *f;
+	int sub = 0;
+
+	stop_agent(hfull);
+	FMT(cmd, "echo allow-preset-passphrase >>'%s/gpg-agent.conf'", hfull);
+	CHECK_INT(run(cmd), 0);
+	/* The keygrip of A's encryption subkey. */
+	FMT(cmd, "GNUPGHOME='%s' gpg --batch --with-colons --with-keygrip -K "
+	    "%s 2>/dev/null", hfull, fprA);
+	if ((f = popen(cmd, "r")) != NULL) {
+		while (fgets(line, sizeof(line), f) != NULL) {
+			if (strncmp(line, "ssb:", 4) == 0)
+				sub = 1;
+			if (sub && grip[0] == '\0')
+				sscanf(line, "grp:::::::::%40[0-9A-F]:", grip);
+		}
+		pclose(f);
+	}
+	CHECK(grip[0] != '\0');
+	FMT(cmd, "GNUPGHOME='%s' gpg-connect-agent /bye >/dev/null 2>&1 && "
+	    "GNUPGHOME='%s' /usr/lib/gnupg/gpg-preset-passphrase --preset "
+	    "-P keypass %s", hfull, hfull, grip);
+	CHECK_INT(run(cmd), 0);
+	if (arca_gpg_new(&ctx, &o, &g) != 0) {
+		CHECK(0);
+		return;
+	}
+	CHECK_INT(crypt_file(g, 0, tpath("po.gpg"), tpath("ag.out")), 0);
+	CHECK(same_file(tpath("po"), tpath("ag.out")));
+	arca_gpg_free(g);
+	stop_agent(hfull);
 }
 
 int
@@ -654,6 +1211,16 @@ main(void)
 	RUN(test_damaged);
 	RUN(test_no_tty);
 	RUN(test_public_key);
+	RUN(test_keyid_match);
+	/* The public-key tests get their own time: a hang is still caught. */
+	alarm(240);
+	if (setup_keys() == 0) {
+		RUN(test_pubkey_only);
+		RUN(test_hidden);
+		RUN(test_signing);
+		RUN(test_use_agent);
+	} else
+		CHECK(0);
 	for (i = 0; i < nhomes; i++) {
 		stop_agent(homes[i]);
 		FMT(cmd, "rm -rf '%s'", homes[i]);

@@ -1311,6 +1311,14 @@ tar_crosscheck(struct arca_tar_reader *r, struct archive_entry *e)
 	    (uint64_t)archive_entry_size(e) != r->ssize)))
 		return tar_corrupt(r, "inconsistent header for %.*s",
 		    (int)(n > 200 ? 200 : n), (const char *)r->sname.data);
+	/*
+	 * libarchive reads the GNU sparse fields of any GNU header, even of
+	 * a plain file, and then returns less data than the size says;
+	 * tarfile (and so duplicity) ignores them.  Found by fuzz/fuzz_tar.
+	 */
+	if (archive_entry_sparse_count(e) != 0)
+		return tar_corrupt(r, "sparse member %.*s",
+		    (int)(n > 200 ? 200 : n), (const char *)r->sname.data);
 	return 0;
 }
 

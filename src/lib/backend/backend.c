@@ -21,6 +21,14 @@
 
 static const struct arca_backend_ops *const backends[] = {
 	&arca_backend_file,
+	&arca_backend_sftp,
+	&arca_backend_scp,
+	&arca_backend_rclone,
+	&arca_backend_webdav,
+	&arca_backend_webdavs,
+	&arca_backend_dpbx,
+	&arca_backend_s3,
+	&arca_backend_s3_http,
 };
 
 struct arca_backend {
@@ -30,15 +38,18 @@ struct arca_backend {
 	struct arca_url url;
 	int tries;
 	double delay;
+	/* The names of the delete_many in progress. */
+	const char *const *many;
+	size_t nmany;
 };
 
 /* Options handed to the backend that arca_backend_open is opening. */
 static const char *const *open_options;
 
-enum backend_op { OP_PUT, OP_GET, OP_LIST, OP_DELETE };
+enum backend_op { OP_PUT, OP_GET, OP_LIST, OP_DELETE, OP_DELETE_MANY };
 
 static const char *const op_names[] = { "upload of", "download of",
-	"listing of", "deletion of" };
+	"listing of", "deletion of", "deletion of" };
 
 int
 arca_backend_open_ops(struct arca_ctx *ctx, const struct arca_backend_ops *ops,
@@ -150,6 +161,12 @@ out:
 	return rc;
 }
 
+const char *
+arca_backend_url(const struct arca_backend *b)
+{
+	return b->url.redacted;
+}
+
 void
 arca_backend_close(struct arca_backend *b)
 {
@@ -211,6 +228,8 @@ backend_once(struct arca_backend *b, enum backend_op op, const char *a1,
 		return b->ops->list(b->state, l);
 	case OP_DELETE:
 		return b->ops->del(b->state, a1);
+	case OP_DELETE_MANY:
+		return b->ops->del_many(b->state, b->many, b->nmany);
 	}
 	return arca_error(b->ctx, ARCA_ERR_FATAL, "bad backend operation");
 }
@@ -314,4 +333,32 @@ arca_backend_delete(struct arca_backend *b, const char *name)
 	if ((rc = check_name(b->ctx, name)) != 0)
 		return rc;
 	return backend_call(b, OP_DELETE, name, NULL, NULL);
+}
+
+int
+arca_backend_delete_many(struct arca_backend *b, const char *const *names,
+    size_t n)
+{
+	char what[64];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++)
+		if ((rc = check_name(b->ctx, names[i])) != 0)
+			return rc;
+	if (b->ops->del_many == NULL) {
+		for (i = 0; i < n; i++)
+			if ((rc = arca_backend_delete(b, names[i])) != 0)
+				return rc;
+		return 0;
+	}
+	if (n == 0)
+		return 0;
+	snprintf(what, sizeof(what), "%zu file%s", n, n == 1 ? "" : "s");
+	b->many = names;
+	b->nmany = n;
+	rc = backend_call(b, OP_DELETE_MANY, NULL, what, NULL);
+	b->many = NULL;
+	b->nmany = 0;
+	return rc;
 }

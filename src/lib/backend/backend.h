@@ -62,6 +62,9 @@ struct arca_backend_ops {
 	int (*list)(void *state, struct arca_strlist *out);
 	/* Delete name; deleting a missing file is not an error. */
 	int (*del)(void *state, const char *name);
+	/* Optional: delete several names in one go (S3's DeleteObjects),
+	 * missing ones not an error; NULL: del is called for each. */
+	int (*del_many)(void *state, const char *const *names, size_t n);
 	void (*close)(void *state);
 };
 
@@ -95,6 +98,8 @@ int arca_backend_open_ops(struct arca_ctx *ctx,
     const struct arca_backend_ops *ops, const char *url, int create,
     struct arca_backend **out);
 void arca_backend_close(struct arca_backend *b);
+/* The target's URL for messages: the password, if any, shown as "***". */
+const char *arca_backend_url(const struct arca_backend *b);
 /* Retry policy (defaults: 5 tries, 1 s first delay, doubling). */
 void arca_backend_set_retries(struct arca_backend *b, int tries, double delay);
 
@@ -111,7 +116,22 @@ int arca_backend_get(struct arca_backend *b, const char *name,
     const char *local_path);
 int arca_backend_list(struct arca_backend *b, struct arca_strlist *out);
 int arca_backend_delete(struct arca_backend *b, const char *name);
+/*
+ * Delete n names, in batches where the backend can, else one by one;
+ * retried like the others (deleting again what is gone is harmless).
+ * Every name is checked as above before anything is deleted.
+ */
+int arca_backend_delete_many(struct arca_backend *b,
+    const char *const *names, size_t n);
 
 extern const struct arca_backend_ops arca_backend_file;
+extern const struct arca_backend_ops arca_backend_sftp;
+extern const struct arca_backend_ops arca_backend_scp;
+extern const struct arca_backend_ops arca_backend_rclone;
+extern const struct arca_backend_ops arca_backend_webdav;
+extern const struct arca_backend_ops arca_backend_webdavs;
+extern const struct arca_backend_ops arca_backend_dpbx;
+extern const struct arca_backend_ops arca_backend_s3;
+extern const struct arca_backend_ops arca_backend_s3_http;
 
 #endif /* !ARCA_BACKEND_BACKEND_H */

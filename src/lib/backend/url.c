@@ -120,7 +120,8 @@ redact(const char *text, size_t slen)
 	for (at = NULL, colon = auth; colon < end; colon++)
 		if (*colon == '@')
 			at = colon;
-	if (slen == 4 && strncasecmp(text, "file", 4) == 0)
+	if ((slen == 4 && strncasecmp(text, "file", 4) == 0) ||
+	    (slen == 6 && strncasecmp(text, "rclone", 6) == 0))
 		at = NULL;
 	if (at == NULL || (colon = memchr(auth, ':', (size_t)(at - auth))) ==
 	    NULL)
@@ -242,6 +243,14 @@ arca_url_parse(struct arca_ctx *ctx, const char *text, struct arca_url *out)
 	for (i = 0; i < slen; i++)
 		u.scheme[i] = (char)tolower((unsigned char)u.scheme[i]);
 	auth = text + slen + 3;
+
+	/* rclone://REMOTE:PATH is rclone's syntax, not host:port; the
+	 * rclone backend parses it (raw: duplicity does not decode it). */
+	if (strcmp(u.scheme, "rclone") == 0) {
+		rc = (u.path = arca_strdup(auth)) == NULL ? arca_error(ctx,
+		    ARCA_ERR_NOMEM, "out of memory") : 0;
+		goto out;
+	}
 
 	if (strcmp(u.scheme, "file") == 0) {
 		if (*auth == '\0') {

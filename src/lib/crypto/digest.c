@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <gcrypt.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -15,22 +16,41 @@ struct arca_digest {
 	int algo;
 };
 
+/* Room for the keys of crypto/openpgp*.c: about 100 cipher handles. */
+#define SECMEM_SIZE	(256 * 1024)
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+
+static void
+init_lib(void)
+{
+	gcry_check_version(NULL);
+	/*
+	 * Secure memory is mlocked where the limits allow; elsewhere gcrypt
+	 * falls back to plain memory, quietly: the library never prints.
+	 */
+	gcry_control(GCRYCTL_DISABLE_SECMEM_WARN);
+	gcry_control(GCRYCTL_INIT_SECMEM, SECMEM_SIZE, 0);
+	gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
+}
+
+void
+arca_crypto_init(void)
+{
+	pthread_once(&init_once, init_lib);
+}
+
 static void
 digest_init_lib(void)
 {
-	static int done;
-
-	if (!done) {
-		gcry_check_version(NULL);
-		gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
-		done = 1;
-	}
+	arca_crypto_init();
 }
 
 static int
 gcry_algo(enum arca_digest_algo a)
 {
-	return a == ARCA_DIGEST_MD5 ? GCRY_MD_MD5 : GCRY_MD_SHA1;
+	return a == ARCA_DIGEST_MD5 ? GCRY_MD_MD5 : a == ARCA_DIGEST_SHA256 ?
+	    GCRY_MD_SHA256 : GCRY_MD_SHA1;
 }
 
 struct arca_digest *

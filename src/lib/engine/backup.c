@@ -8,6 +8,9 @@
  * does not grow with the tree.  Publishing order: volumes, then the
  * signature file, then the manifest, so a set is complete exactly when its
  * manifest exists on the target.
+ *
+ * A run that dies leaves its set partial (resume.h); the next run resumes
+ * it or, when that is not safe, deletes it and starts cleanly.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,12 +28,14 @@
 #include "engine/collection.h"
 #include "engine/engine.h"
 #include "engine/meta.h"
+#include "engine/resume.h"
 #include "engine/sigstream.h"
 #include "engine/volwriter.h"
 #include "format/manifest.h"
 #include "select/selection.h"
 #include "select/walk.h"
 #include "util/ctx.h"
+#include "util/killpoint.h"
 #include "util/path.h"
 #include "util/stream.h"
 #include "util/timefmt.h"
@@ -51,6 +56,7 @@ struct backup {
 	int is_full;
 	int64_t start, end;
 	struct arca_volwriter *vw;
+	int resumed;		/* continuing an interrupted set */
 	/* new signature file, plain tar in the archive dir (.sigtar.part) */
 	char sigpart[4096];
 	int sigfd;
@@ -351,6 +357,7 @@ run_merge(struct backup *b)
 	if (b->sigs != NULL && (hs = arca_sigstream_next(b->sigs, &se)) < 0)
 		return hs;
 	while (hw > 0 || hs > 0) {
+		arca_killpoint("walk");
 		if (hw > 0 && hs > 0)
 			c = arca_path_cmp(we->index, se->path);
 		else
@@ -403,11 +410,23 @@ canon_localdir(const char *p)
 	return arca_buf_steal(&b);
 }
 
+/*
+ * Create an archive-dir file.  A dry run keeps its files in the run's temp
+ * dir: it must not touch an interrupted backup's.
+ */
 static int
 open_archdir_file(struct backup *b, const char *name, int *fd)
 {
-	*fd = openat(b->e->archdir_fd, name, O_RDWR | O_CREAT | O_TRUNC |
-	    O_CLOEXEC, 0600);
+	int dirfd = b->e->archdir_fd, tfd = -1;
+
+	if (b->o->dry_run &&
+	    (dirfd = tfd = open(b->e->tempdir, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) < 0)
+		return arca_error(b->ctx, ARCA_ERR_IO, "cannot open %s: %s",
+		    b->e->tempdir, strerror(errno));
+	*fd = openat(dirfd, name, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (tfd >= 0)
+		close(tfd);
 	if (*fd < 0)
 		return arca_error(b->ctx, ARCA_ERR_IO, "cannot create %s/%s: %s",
 		    b->e->archdir, name, strerror(errno));
@@ -454,9 +473,11 @@ finish_set(struct backup *b)
 	arca_engine_fname_flags(e, ARCA_PAYLOAD_SIGNATURES, &fn);
 	if ((r = arca_fname_make(&fn, &e->pfx, remote, sizeof(remote))) != 0)
 		goto out;
+	arca_killpoint("sig-put");
 	if (!b->o->dry_run &&
 	    (r = upload_encoded(b, ARCA_PAYLOAD_SIGNATURES, b->sigfd, remote)) != 0)
 		goto out;
+	arca_killpoint("sig-uploaded");
 	if ((r = arca_fname_key(remote, key, sizeof(key))) != 0)
 		goto out;
 	arca_buf_printf(&gzname, "%s.gz", key);
@@ -500,8 +521,10 @@ finish_set(struct backup *b)
 		goto out;
 	if (b->o->dry_run)
 		goto out;
+	arca_killpoint("manifest-put");
 	if ((r = upload_encoded(b, ARCA_PAYLOAD_MANIFEST, b->manfd, remote)) != 0)
 		goto out;
+	arca_killpoint("manifest-uploaded");
 	fn.encrypted = fn.compressed = 0;
 	if ((r = arca_fname_make(&fn, &e->pfx, final, sizeof(final))) != 0)
 		goto out;
@@ -510,7 +533,9 @@ finish_set(struct backup *b)
 		    b->manpart, strerror(errno));
 		goto out;
 	}
+	arca_killpoint("finished");
 	unlinkat(e->archdir_fd, b->sigpart, 0);
+	arca_resume_drop_state(e);
 out:
 	if (gzfd >= 0)
 		close(gzfd);
@@ -528,19 +553,49 @@ check_chain(struct backup *b, const struct arca_chain *ch)
 	const struct arca_set *last = ch->sets[ch->nsets - 1];
 	struct arca_manifest *m = NULL;
 	struct arca_buf text = { 0 };
-	struct arca_fname fn = { 0 };
+	struct arca_fname fn = { 0 }, rf;
 	char cname[4096], host[256] = "";
 	char *path = NULL, *ld = NULL;
-	int fd = -1, r;
+	int fd = -1, r, remote = 1, pubkey;
 
 	if (last->manifest == NULL)
 		return 0;
+	fn.kind = last->is_full ? ARCA_FK_FULL_MANIFEST : ARCA_FK_INC_MANIFEST;
+	fn.start = last->start;
+	fn.end = last->end;
+	if ((r = arca_fname_make(&fn, &e->pfx, cname, sizeof(cname))) != 0)
+		return r;
+	/*
+	 * Public keys and no secret key here (the point of --encrypt-key):
+	 * the target's manifest cannot be decrypted, so the archive dir is
+	 * trusted, as duplicity does.  Nothing needs proving: what is
+	 * written next is encrypted to the keys given, not with a passphrase
+	 * that must match the chain's.
+	 */
+	pubkey = b->o->encrypt && (b->o->encrypt_keys != NULL ||
+	    b->o->hidden_keys != NULL);
+	if (pubkey && arca_fname_parse(last->manifest, &e->pfx, &rf) &&
+	    rf.encrypted) {
+		if ((r = arca_engine_pubkey_only(e)) < 0)
+			return r;
+		remote = !r;
+	}
+	if (!remote)
+		goto cached;
 	/* Decrypting the remote manifest proves the passphrase is the
 	 * chain's before anything is encrypted with it. */
 	if ((r = arca_engine_tmpfile(e, "manifest", &path, &fd)) != 0)
 		return r;
 	if ((r = arca_engine_fetch_plain(e, last->manifest, fd)) != 0) {
-		if (r == ARCA_ERR_AUTH && b->o->passphrase != NULL)
+		if (r == ARCA_ERR_AUTH && pubkey && b->o->passphrase == NULL) {
+			/* A secret key is here, but locked: like duplicity,
+			 * check the remote copy only given a passphrase. */
+			arca_info(b->ctx, "Not checking %s against the target: "
+			    "%s", cname, arca_ctx_errmsg(b->ctx));
+			remote = 0;
+			goto cached;
+		}
+		if (r == ARCA_ERR_AUTH && !pubkey && b->o->passphrase != NULL)
 			arca_error(b->ctx, r, "cannot decrypt %s with this "
 			    "passphrase: the backup chain was made with a "
 			    "different one; nothing was written", last->manifest);
@@ -549,18 +604,35 @@ check_chain(struct backup *b, const struct arca_chain *ch)
 	if ((r = arca_read_fd_all(b->ctx, fd, ARCA_MANIFEST_MAX, &text,
 	    last->manifest)) != 0)
 		goto out;
+cached:
+	if (!remote) {
+		int cfd = arca_engine_open_cached(e, cname);
+
+		if (cfd < 0) {
+			r = arca_error(b->ctx, ARCA_ERR_AUTH, "the archive dir "
+			    "%s has no %s, and the target's %s cannot be "
+			    "decrypted here (no secret key for the encryption "
+			    "keys). With --encrypt-key an incremental backup "
+			    "needs only the public key, but it works from the "
+			    "archive dir of earlier runs: put that directory "
+			    "back, or make the secret key available (and "
+			    "PASSPHRASE, if it has one) once to rebuild it",
+			    e->archdir, cname, last->manifest);
+			goto out;
+		}
+		r = arca_read_fd_all(b->ctx, cfd, ARCA_MANIFEST_MAX, &text,
+		    cname);
+		close(cfd);
+		if (r != 0)
+			goto out;
+	}
 	if ((r = arca_manifest_parse(b->ctx, (char *)text.data, text.len, 0,
 	    &m)) != 0) {
-		arca_error_prefix(b->ctx, "%s", last->manifest);
+		arca_error_prefix(b->ctx, "%s", remote ? last->manifest : cname);
 		goto out;
 	}
 	/* The cached copy must say the same. */
-	fn.kind = last->is_full ? ARCA_FK_FULL_MANIFEST : ARCA_FK_INC_MANIFEST;
-	fn.start = last->start;
-	fn.end = last->end;
-	if ((r = arca_fname_make(&fn, &e->pfx, cname, sizeof(cname))) != 0)
-		goto out;
-	{
+	if (remote) {
 		struct arca_buf ctext = { 0 };
 		int cfd = arca_engine_open_cached(e, cname);
 
@@ -609,21 +681,51 @@ out:
 	return r;
 }
 
-/* Drop leftovers of an interrupted run from the cache (resume is not done). */
-static void
-drop_partials(struct backup *b)
+/*
+ * The partial manifest of a resumed set, rewritten to its header and the
+ * kept volumes (atomically: a crash here must not lose the blocks), then
+ * opened for appending the volumes still to come.
+ */
+static int
+resume_manifest(struct backup *b, const struct arca_resume *rs,
+    const struct arca_buf *head)
 {
-	struct arca_fname f;
+	struct arca_engine *e = b->e;
+	struct arca_buf text = { 0 }, tmp = { 0 };
 	size_t i;
+	int fd = -1, r = 0;
 
-	for (i = 0; i < b->e->local.n; i++)
-		if (arca_fname_parse(b->e->local.v[i], &b->e->pfx, &f) &&
-		    f.partial) {
-			arca_warn(b->ctx, "Removing %s left by an interrupted "
-			    "backup; its volumes on the target are incomplete "
-			    "and 'cleanup' removes them", b->e->local.v[i]);
-			unlinkat(b->e->archdir_fd, b->e->local.v[i], 0);
-		}
+	if (arca_buf_append(&text, head->data, head->len) != 0 ||
+	    arca_buf_printf(&tmp, ".%s.arca-tmp", b->manpart) != 0) {
+		r = ARCA_ERR_NOMEM;
+		goto out;
+	}
+	for (i = 0; i < rs->mf->nvols && r == 0; i++)
+		r = arca_manifest_fmt_volume(&text, &rs->mf->vols[i]);
+	if (r != 0)
+		goto out;
+	fd = openat(e->archdir_fd, (char *)tmp.data, O_WRONLY | O_CREAT |
+	    O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || arca_write_all(fd, text.data, text.len) != 0 ||
+	    fsync(fd) != 0 || renameat(e->archdir_fd, (char *)tmp.data,
+	    e->archdir_fd, b->manpart) != 0) {
+		r = arca_error(b->ctx, ARCA_ERR_IO, "cannot write %s/%s: %s",
+		    e->archdir, b->manpart, strerror(errno));
+		goto out;
+	}
+	b->manfd = openat(e->archdir_fd, b->manpart, O_RDWR | O_APPEND |
+	    O_CLOEXEC);
+	if (b->manfd < 0)
+		r = arca_error(b->ctx, ARCA_ERR_IO, "cannot open %s/%s: %s",
+		    e->archdir, b->manpart, strerror(errno));
+out:
+	if (fd >= 0)
+		close(fd);
+	if (r != 0)
+		unlinkat(e->archdir_fd, (char *)tmp.data, 0);
+	arca_buf_free(&text);
+	arca_buf_free(&tmp);
+	return r;
 }
 
 static void
@@ -663,7 +765,8 @@ arca_run_backup(struct arca_ctx *ctx, const struct arca_options *o,
 {
 	struct backup b;
 	struct arca_engine *e = NULL;
-	struct arca_chain *ch = NULL;
+	struct arca_chain *ch = NULL, base;
+	struct arca_resume rs;
 	struct arca_fname fn = { 0 };
 	struct arca_buf head = { 0 };
 	char host[256] = "", *ld = NULL;
@@ -672,6 +775,7 @@ arca_run_backup(struct arca_ctx *ctx, const struct arca_options *o,
 	int r;
 
 	memset(&b, 0, sizeof(b));
+	memset(&rs, 0, sizeof(rs));
 	b.ctx = ctx;
 	b.o = o;
 	b.sigfd = b.manfd = b.listfd = -1;
@@ -690,14 +794,34 @@ arca_run_backup(struct arca_ctx *ctx, const struct arca_options *o,
 	if ((r = arca_engine_open(ctx, o, ARCA_ENGINE_CREATE, &e)) != 0)
 		goto out;
 	b.e = e;
-	drop_partials(&b);
+	gethostname(host, sizeof(host) - 1);
+	if ((ld = canon_localdir(o->local)) == NULL) {
+		r = ARCA_ERR_NOMEM;
+		goto out;
+	}
+	/* A dry run leaves an interrupted backup as it is. */
+	if (!o->dry_run && (r = arca_resume_settle(e)) != 0)
+		goto out;
 	if ((r = arca_engine_sync_cache(e)) != 0)
 		goto out;
+	if (!o->dry_run && (r = arca_resume_prepare(e, host, ld, &rs)) < 0)
+		goto out;
+	b.resumed = r == 1;
+	r = 0;
 
-	/* Full or incremental (§9.1 step 5). */
+	/* Full or incremental (§9.1 step 5); a resumed set keeps its own. */
 	ch = e->col->primary;
 	b.is_full = 1;
-	if (mode != ARCA_BACKUP_FULL && ch != NULL) {
+	if (b.resumed) {
+		b.is_full = rs.set->is_full;
+		if (!b.is_full) {
+			base = *rs.chain;
+			base.nsets = rs.base_nsets;
+			base.end = base.sets[base.nsets - 1]->end;
+			base.sig = (struct arca_sigchain *)rs.basesig;
+			ch = &base;
+		}
+	} else if (mode != ARCA_BACKUP_FULL && ch != NULL) {
 		b.is_full = 0;
 		if (o->full_if_older_than > 0 &&
 		    ch->sets[0]->end < o->full_if_older_than) {
@@ -707,14 +831,22 @@ arca_run_backup(struct arca_ctx *ctx, const struct arca_options *o,
 		}
 	} else if (mode == ARCA_BACKUP_INC) {
 		r = arca_error(ctx, ARCA_ERR_NOCHAIN, "no backup chain with "
-		    "signatures found at %s: run a full backup first", o->url);
+		    "signatures found at %s: run a full backup first",
+		    arca_backend_url(e->be));
 		goto out;
 	} else if (mode == ARCA_BACKUP_AUTO) {
 		arca_notice(ctx, "No signatures found, switching to full backup.");
 	}
 	b.end = o->current_time >= 0 ? o->current_time : o->now;
+	if (b.resumed) {
+		b.start = rs.set->start;
+		b.end = rs.set->end;
+	}
 	if (!b.is_full) {
-		b.start = ch->end;
+		/* Where the signatures end: after a set was discarded for lack
+		 * of its signature file, the chain's end is later (§11.4). */
+		if (!b.resumed)
+			b.start = ch->sig != NULL ? ch->sig->end : ch->end;
 		if (b.end <= b.start) {
 			if (o->current_time >= 0) {
 				r = arca_error(ctx, ARCA_ERR_USAGE,
@@ -728,14 +860,18 @@ arca_run_backup(struct arca_ctx *ctx, const struct arca_options *o,
 		}
 		if ((r = check_chain(&b, ch)) != 0)
 			goto out;
-		if ((r = arca_sigstream_open(e, ch->sig, -1, 1, &b.sigs)) != 0)
+		if ((r = arca_sigstream_open(e, ch->sig, b.resumed ? b.start : -1,
+		    1, &b.sigs)) != 0)
 			goto out;
 	} else {
 		b.start = b.end;
 		if (o->encrypt) {
 			struct arca_gpg *g;
+			struct arca_pgp *p;
 
-			if ((r = arca_engine_gpg(e, &g)) != 0)
+			/* Refuse bad options and missing keys early. */
+			if ((r = arca_engine_pgp(e, &p)) != 0 ||
+			    (p == NULL && (r = arca_engine_gpg(e, &g)) != 0))
 				goto out;
 		}
 	}
@@ -750,8 +886,29 @@ arca_run_backup(struct arca_ctx *ctx, const struct arca_options *o,
 	fn.kind = b.is_full ? ARCA_FK_FULL_SIG : ARCA_FK_NEW_SIG;
 	if ((r = arca_fname_make(&fn, &e->pfx, b.sigpart, sizeof(b.sigpart))) != 0)
 		goto out;
-	if ((r = open_archdir_file(&b, b.manpart, &b.manfd)) != 0 ||
-	    (r = open_archdir_file(&b, b.sigpart, &b.sigfd)) != 0)
+	if ((r = arca_manifest_fmt_header(&head, host, ld)) != 0)
+		goto out;
+	/*
+	 * The resume state first, then the partial manifest, then the
+	 * signature file: whatever exists after a crash, the files before
+	 * it in this order exist too.
+	 */
+	if (!o->dry_run && (r = arca_resume_save_state(e, b.manpart)) != 0)
+		goto out;
+	if (b.resumed) {
+		if ((r = resume_manifest(&b, &rs, &head)) != 0)
+			goto out;
+	} else {
+		if ((r = open_archdir_file(&b, b.manpart, &b.manfd)) != 0)
+			goto out;
+		if ((r = arca_write_all(b.manfd, head.data, head.len)) != 0 ||
+		    fsync(b.manfd) != 0) {
+			r = arca_error(ctx, ARCA_ERR_IO, "cannot write %s",
+			    b.manpart);
+			goto out;
+		}
+	}
+	if ((r = open_archdir_file(&b, b.sigpart, &b.sigfd)) != 0)
 		goto out;
 	if ((b.sigsink = arca_sink_fd(ctx, b.sigfd, b.sigpart)) == NULL) {
 		r = ARCA_ERR_NOMEM;
@@ -761,18 +918,18 @@ arca_run_backup(struct arca_ctx *ctx, const struct arca_options *o,
 		goto out;
 	if ((r = arca_engine_tmpfile(e, "filelist", &b.listpath, &b.listfd)) != 0)
 		goto out;
-	gethostname(host, sizeof(host) - 1);
-	ld = canon_localdir(o->local);
-	if ((r = arca_manifest_fmt_header(&head, host, ld)) != 0)
-		goto out;
-	if ((r = arca_write_all(b.manfd, head.data, head.len)) != 0) {
-		r = arca_error(ctx, ARCA_ERR_IO, "cannot write %s", b.manpart);
-		goto out;
-	}
 	fn.kind = b.is_full ? ARCA_FK_FULL_VOL : ARCA_FK_INC_VOL;
 	fn.partial = 0;
 	if ((r = arca_volwriter_new(e, &fn, b.manfd, &b.vw)) != 0)
 		goto out;
+	if (b.resumed) {
+		arca_notice(ctx, "Restarting after volume %u, file %s, block %ld",
+		    rs.start_vol, rs.last_index[0] ? rs.last_index : ".",
+		    rs.last_block < 0 ? 0 : rs.last_block);
+		if ((r = arca_volwriter_resume(b.vw, rs.start_vol,
+		    rs.last_index, rs.last_block)) != 0)
+			goto out;
+	}
 
 	if ((r = arca_walk_new(ctx, o->local, b.sel, &b.walk)) != 0)
 		goto out;
@@ -790,15 +947,18 @@ arca_run_backup(struct arca_ctx *ctx, const struct arca_options *o,
 		    "%llu file(s) could not be read and were skipped (see the "
 		    "warnings above)", (unsigned long long)b.st.errors);
 out:
-	if (e != NULL && (b.o->dry_run || (r != 0 && r != ARCA_ERR_PARTIAL &&
-	    (b.vw == NULL || arca_volwriter_count(b.vw) == 0)))) {
+	if (e != NULL && !b.o->dry_run && r != 0 && r != ARCA_ERR_PARTIAL &&
+	    !b.resumed && (b.vw == NULL || arca_volwriter_count(b.vw) == 0)) {
 		/* Nothing reached the target: leave nothing that looks like an
 		 * interrupted backup. */
-		if (b.manfd >= 0)
-			unlinkat(e->archdir_fd, b.manpart, 0);
 		if (b.sigfd >= 0)
 			unlinkat(e->archdir_fd, b.sigpart, 0);
+		if (b.manfd >= 0)
+			unlinkat(e->archdir_fd, b.manpart, 0);
+		if (b.manfd >= 0 || b.sigfd >= 0)
+			arca_resume_drop_state(e);
 	}
+	arca_resume_clear(&rs);
 	free(ld);
 	arca_buf_free(&head);
 	arca_walk_free(b.walk);

@@ -15,11 +15,13 @@
 #include "compress/gzip.h"
 #include "crypto/digest.h"
 #include "crypto/gpg.h"
+#include "crypto/openpgp.h"
 #include "engine/collection.h"
 #include "engine/engine.h"
 #include "select/selection.h"
 #include "util/timefmt.h"
 #include "util/ctx.h"
+#include "util/killpoint.h"
 #include "util/path.h"
 #include "util/stream.h"
 
@@ -57,21 +59,52 @@ archdir_path(struct arca_ctx *ctx, const struct arca_options *o, char **out)
 	return 0;
 }
 
+/*
+ * The lock is a POSIX record lock on <archive dir>/lockfile, as
+ * duplicity's (fasteners' lockf), so the two exclude each other.  A lock
+ * dies with its process, so a file left by a killed run is simply taken
+ * over.  The file is unlinked at exit, which opens a race: a process that
+ * opened the old file just before the unlink gets a lock on a file nobody
+ * else will see.  So after locking, the file must still be the one under
+ * the name; otherwise try again.
+ */
 static int
 take_lock(struct arca_engine *e)
 {
 	struct flock fl = { 0 };
-	int fd;
+	struct stat a, b;
+	char pid[32];
+	int fd, tries, n;
 
-	fd = openat(e->archdir_fd, "lockfile", O_RDWR | O_CREAT | O_APPEND |
-	    O_CLOEXEC, 0600);
-	if (fd < 0)
-		return arca_error(e->ctx, ARCA_ERR_IO,
-		    "cannot open lock file %s/lockfile: %s", e->archdir,
-		    strerror(errno));
-	fl.l_type = F_WRLCK;
-	fl.l_whence = SEEK_SET;
-	if (fcntl(fd, F_SETLK, &fl) != 0) {
+	for (tries = 0; ; tries++) {
+		fd = openat(e->archdir_fd, "lockfile", O_RDWR | O_CREAT |
+		    O_APPEND | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return arca_error(e->ctx, ARCA_ERR_IO,
+			    "cannot open lock file %s/lockfile: %s", e->archdir,
+			    strerror(errno));
+		fl.l_type = F_WRLCK;
+		fl.l_whence = SEEK_SET;
+		if (fcntl(fd, F_SETLK, &fl) != 0)
+			break;
+		if (fstat(fd, &a) == 0 && fstatat(e->archdir_fd, "lockfile", &b,
+		    AT_SYMLINK_NOFOLLOW) == 0 && a.st_ino == b.st_ino &&
+		    a.st_dev == b.st_dev) {
+			/* For people: who holds it (the lock itself says too). */
+			n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+			if (ftruncate(fd, 0) == 0 && n > 0)
+				(void)arca_write_all(fd, pid, (size_t)n);
+			e->lock_fd = fd;
+			arca_killpoint("locked");
+			return 0;
+		}
+		close(fd);
+		if (tries >= 100)
+			return arca_error(e->ctx, ARCA_ERR_LOCKED, "the lock file "
+			    "%s/lockfile keeps changing: another run is starting "
+			    "or ending", e->archdir);
+	}
+	{
 		struct flock q = fl;
 		int holder = 0;
 
@@ -86,8 +119,6 @@ take_lock(struct arca_engine *e)
 		    "another arca or duplicity is already running with the "
 		    "archive dir %s", e->archdir);
 	}
-	e->lock_fd = fd;
-	return 0;
 }
 
 static int
@@ -129,6 +160,21 @@ arca_engine_refresh(struct arca_engine *e)
 	arca_strlist_sort(&e->remote);
 	if ((r = list_local(e)) != 0)
 		return r;
+	if (e->complete_only) {
+		struct arca_strlist done = { 0 };
+		struct arca_fname f;
+		size_t i;
+
+		for (i = 0; i < e->local.n && r == 0; i++)
+			if (arca_fname_parse(e->local.v[i], &e->pfx, &f) != 1 ||
+			    !f.partial)
+				r = arca_strlist_add(&done, e->local.v[i]);
+		if (r == 0)
+			r = arca_collection_build(e->ctx, &e->remote, &done,
+			    &e->pfx, &e->col);
+		arca_strlist_free(&done);
+		return r;
+	}
 	return arca_collection_build(e->ctx, &e->remote, &e->local, &e->pfx,
 	    &e->col);
 }
@@ -146,6 +192,7 @@ arca_engine_open(struct arca_ctx *ctx, const struct arca_options *o, int flags,
 		return ARCA_ERR_NOMEM;
 	e->ctx = ctx;
 	e->o = o;
+	e->complete_only = (flags & ARCA_ENGINE_COMPLETE) != 0;
 	e->archdir_fd = e->lock_fd = -1;
 	e->pfx.base = o->file_prefix;
 	e->pfx.archive = o->file_prefix_archive;
@@ -220,6 +267,7 @@ arca_engine_close(struct arca_engine *e)
 	arca_strlist_free(&e->remote);
 	arca_strlist_free(&e->local);
 	arca_gpg_free(e->gpg);
+	arca_pgp_free(e->pgp);
 	arca_backend_close(e->be);
 	if (e->tempdir != NULL) {
 		rm_tempdir(e->tempdir);
@@ -298,15 +346,22 @@ arca_engine_gpg(struct arca_engine *e, struct arca_gpg **out)
 	int r;
 
 	if (e->gpg == NULL) {
-		if (e->o->passphrase == NULL && e->o->encrypt_keys == NULL)
-			return arca_error(e->ctx, ARCA_ERR_AUTH,
-			    "no passphrase: set the PASSPHRASE environment "
-			    "variable (or use --no-encryption for unencrypted "
-			    "backups)");
+		/*
+		 * No passphrase is no error yet: a secret key without one
+		 * decrypts public-key backups.  gpg.c names what is missing
+		 * when an operation needs it (never prompting).
+		 */
 		go.passphrase = e->o->passphrase;
+		go.sign_passphrase = e->o->sign_passphrase;
 		go.homedir = e->o->gpg_homedir;
 		go.recipients = e->o->encrypt_keys;
+		go.hidden_recipients = e->o->hidden_keys;
 		go.sign_key = e->o->sign_key;
+		go.use_agent = e->o->use_agent;
+		if (e->o->encrypt_secret_keyring != NULL)
+			arca_warn(e->ctx, "--encrypt-secret-keyring has no "
+			    "effect: GnuPG 2.1 and later keep secret keys in "
+			    "gpg-agent; choose them with GNUPGHOME");
 		if ((r = gpg_wrapper(e, &wrapper)) != 0)
 			return r;
 		go.program = wrapper;
@@ -317,6 +372,82 @@ arca_engine_gpg(struct arca_engine *e, struct arca_gpg **out)
 	}
 	*out = e->gpg;
 	return 0;
+}
+
+/* The option that makes GnuPG do the OpenPGP work, or NULL. */
+static const char *
+gnupg_needed(const struct arca_options *o)
+{
+	if (o->encrypt_keys != NULL)
+		return "--encrypt-key";
+	if (o->hidden_keys != NULL)
+		return "--hidden-encrypt-key";
+	if (o->sign_key != NULL)
+		return "--sign-key";
+	if (o->use_agent)
+		return "--use-agent";
+	if (o->gpg_options != NULL)
+		return "--gpg-options";
+	if (o->gpg_binary != NULL)
+		return "--gpg-binary";
+	return NULL;
+}
+
+int
+arca_engine_pgp(struct arca_engine *e, struct arca_pgp **out)
+{
+	struct arca_pgp_opts po;
+	const char *why;
+	int r;
+
+	*out = NULL;
+	if (e->o->gpg_engine == ARCA_GPG_ENGINE_GNUPG)
+		return 0;
+	if ((why = gnupg_needed(e->o)) != NULL) {
+		if (e->o->gpg_engine == ARCA_GPG_ENGINE_BUILTIN)
+			return arca_error(e->ctx, ARCA_ERR_USAGE,
+			    "--gpg-engine=builtin does passphrase encryption "
+			    "only: %s needs --gpg-engine=gnupg", why);
+		return 0;
+	}
+	if (e->pgp == NULL) {
+		/*
+		 * Without a passphrase only a secret key can decrypt: GnuPG's
+		 * business, and it says what is missing.
+		 */
+		if (e->o->passphrase == NULL) {
+			if (e->o->gpg_engine == ARCA_GPG_ENGINE_AUTO)
+				return 0;
+			return arca_error(e->ctx, ARCA_ERR_AUTH,
+			    "no passphrase: set the PASSPHRASE environment "
+			    "variable (or use --no-encryption for unencrypted "
+			    "backups)");
+		}
+		arca_pgp_opts_init(&po);
+		po.passphrase = e->o->passphrase;
+		if (e->o->allow_no_mdc)
+			po.flags |= ARCA_PGP_ALLOW_NO_MDC;
+		if ((r = arca_pgp_new(e->ctx, &po, &e->pgp)) != 0)
+			return r;
+	}
+	*out = e->pgp;
+	return 0;
+}
+
+int
+arca_engine_pubkey_only(struct arca_engine *e)
+{
+	struct arca_gpg *g;
+	int r;
+
+	if (!e->o->encrypt || (e->o->encrypt_keys == NULL &&
+	    e->o->hidden_keys == NULL))
+		return 0;
+	if ((r = arca_engine_gpg(e, &g)) != 0)
+		return r;
+	if ((r = arca_gpg_have_secret(g)) < 0)
+		return r;
+	return !r;
 }
 
 int
@@ -405,14 +536,18 @@ arca_engine_encode(struct arca_engine *e, enum arca_payload kind, int in_fd,
     int out_fd, const char *what)
 {
 	struct arca_gpg *g;
+	struct arca_pgp *p;
 	int r;
 
 	if (e->o->encrypt) {
-		if ((r = arca_engine_gpg(e, &g)) != 0)
+		if ((r = arca_engine_pgp(e, &p)) != 0 ||
+		    (p == NULL && (r = arca_engine_gpg(e, &g)) != 0))
 			return r;
 		if (lseek(in_fd, 0, SEEK_SET) < 0)
 			return arca_error(e->ctx, ARCA_ERR_IO, "cannot rewind %s",
 			    what);
+		if (p != NULL)
+			return arca_pgp_encrypt_fd(p, in_fd, out_fd, what);
 		return arca_gpg_encrypt_fd(g, in_fd, out_fd, what);
 	}
 	if (e->o->compress && kind != ARCA_PAYLOAD_MANIFEST) {
@@ -430,6 +565,8 @@ arca_engine_decode(struct arca_engine *e, const char *name, int in_fd,
 {
 	struct arca_fname f;
 	struct arca_gpg *g;
+	struct arca_gpg_sig sig;
+	struct arca_pgp *p;
 	int r;
 
 	if (lseek(in_fd, 0, SEEK_SET) < 0)
@@ -437,9 +574,27 @@ arca_engine_decode(struct arca_engine *e, const char *name, int in_fd,
 	if (!arca_fname_parse(name, &e->pfx, &f))
 		memset(&f, 0, sizeof(f));
 	if (f.encrypted) {
+		if ((r = arca_engine_pgp(e, &p)) != 0)
+			return r;
+		/* A file encrypted to public keys goes to GnuPG (auto). */
+		if (p != NULL && (e->o->gpg_engine == ARCA_GPG_ENGINE_BUILTIN ||
+		    arca_pgp_probe_fd(in_fd) == 1))
+			return arca_pgp_decrypt_fd(p, in_fd, out_fd, name);
 		if ((r = arca_engine_gpg(e, &g)) != 0)
 			return r;
-		return arca_gpg_decrypt_fd(g, in_fd, out_fd, name);
+		/*
+		 * With --sign-key every volume must carry a good signature
+		 * by that key (duplicity checks volumes, not manifests or
+		 * signature files, which it also reads from its cache).
+		 */
+		if (e->o->sign_key == NULL || (f.kind != ARCA_FK_FULL_VOL &&
+		    f.kind != ARCA_FK_INC_VOL))
+			return arca_gpg_decrypt_fd(g, in_fd, out_fd, name);
+		if ((r = arca_gpg_decrypt_verify_fd(g, in_fd, out_fd, name,
+		    &sig)) != 0)
+			return r;
+		return arca_gpg_check_signer(e->ctx, &sig, e->o->sign_key,
+		    name);
 	}
 	if (f.compressed) {
 		if ((r = arca_gunzip_file(e->ctx, in_fd, out_fd)) != 0)
@@ -573,6 +728,24 @@ out:
 	return r;
 }
 
+/*
+ * Public-key backups run from the archive dir without the secret key; when
+ * the cache lacks something, say what would bring it back.
+ */
+static void
+pubkey_cache_error(struct arca_engine *e)
+{
+	char why[sizeof(e->ctx->errmsg)];
+
+	memcpy(why, e->ctx->errmsg, sizeof(why));
+	why[sizeof(why) - 1] = '\0';
+	arca_error(e->ctx, ARCA_ERR_AUTH, "cannot rebuild the archive dir %s "
+	    "from the target: %s. With --encrypt-key a backup needs only the "
+	    "public key, but it works from the archive dir of earlier runs: "
+	    "put that directory back, or make the secret key available (and "
+	    "PASSPHRASE, if it has one) once to rebuild it", e->archdir, why);
+}
+
 int
 arca_engine_sync_cache(struct arca_engine *e)
 {
@@ -592,8 +765,12 @@ arca_engine_sync_cache(struct arca_engine *e)
 			continue;
 		if (has_key(&e->local, &e->pfx, key, -1))
 			continue;
-		if ((r = cache_one(e, name, key, &f)) != 0)
+		if ((r = cache_one(e, name, key, &f)) != 0) {
+			if (r == ARCA_ERR_AUTH && (e->o->encrypt_keys != NULL ||
+			    e->o->hidden_keys != NULL))
+				pubkey_cache_error(e);
 			return r;
+		}
 		changed = 1;
 	}
 	/* ...and drop cached copies the target no longer has. */

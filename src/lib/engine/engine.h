@@ -15,6 +15,7 @@
 struct arca_ctx;
 struct arca_backend;
 struct arca_gpg;
+struct arca_pgp;
 struct arca_collection;
 
 struct arca_engine {
@@ -23,6 +24,7 @@ struct arca_engine {
 	struct arca_fprefix pfx;
 	struct arca_backend *be;
 	struct arca_gpg *gpg;	/* created on first use */
+	struct arca_pgp *pgp;	/* the built-in OpenPGP engine, ditto */
 	char *archdir;		/* this target's archive dir */
 	int archdir_fd;
 	int lock_fd;
@@ -31,6 +33,7 @@ struct arca_engine {
 	struct arca_strlist remote;	/* remote names */
 	struct arca_strlist local;	/* archive dir names */
 	struct arca_collection *col;
+	int complete_only;	/* ARCA_ENGINE_COMPLETE */
 };
 
 /* What a file written to the target holds, for choosing its container. */
@@ -39,6 +42,13 @@ enum arca_payload { ARCA_PAYLOAD_VOLUME, ARCA_PAYLOAD_MANIFEST,
 
 #define ARCA_ENGINE_CREATE 0x1	/* create a missing target (backups) */
 #define ARCA_ENGINE_NOLOCK 0x2	/* do not lock the archive dir */
+/*
+ * Leave interrupted backups (the archive dir's ".part" names) out of the
+ * collection: their sets become incomplete and no chain ends with one.
+ * For commands that must only see complete backups (retention; restore
+ * and listing should too, or "latest" picks a half-written set).
+ */
+#define ARCA_ENGINE_COMPLETE 0x4
 
 /*
  * Open the target and archive dir, take the lock, list both sides and build
@@ -56,6 +66,24 @@ int arca_engine_sync_cache(struct arca_engine *e);
 
 /* The OpenPGP engine, created on first call; ARCA_ERR_AUTH without passphrase/keys. */
 int arca_engine_gpg(struct arca_engine *e, struct arca_gpg **out);
+
+/*
+ * The built-in OpenPGP engine (crypto/openpgp.h), created on first call,
+ * when it serves this run: passphrase mode, --gpg-engine not gnupg, and no
+ * option that only GnuPG serves (--encrypt-key, --sign-key, --use-agent,
+ * --gpg-options, --gpg-binary) and a passphrase.  Returns 0 with *out
+ * NULL when GnuPG serves; with --gpg-engine=builtin, ARCA_ERR_USAGE for
+ * such an option and ARCA_ERR_AUTH without a passphrase.
+ */
+int arca_engine_pgp(struct arca_engine *e, struct arca_pgp **out);
+
+/*
+ * 1 when the run encrypts to public keys (--encrypt-key,
+ * --hidden-encrypt-key) and this keyring holds no secret key of theirs, so
+ * what the target holds cannot be decrypted here; 0 otherwise (symmetric,
+ * --no-encryption, or a secret key is here), or a negative arca_err.
+ */
+int arca_engine_pubkey_only(struct arca_engine *e);
 
 /*
  * A new temp file in the run's temp dir: *fd open O_RDWR, *path owned by the

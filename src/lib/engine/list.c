@@ -94,7 +94,7 @@ print_status_json(struct arca_ctx *ctx, struct arca_engine *e,
 			goto out;
 		last = k;
 	}
-	if (arca_json_set_str(root, "target", e->be ? o->url : NULL) != 0 ||
+	if (arca_json_set_str(root, "target", arca_backend_url(e->be)) != 0 ||
 	    arca_json_set_str(root, "archive_dir", e->archdir) != 0 ||
 	    arca_json_set(root, "now", time_value(o->now)) != 0)
 		goto out;
@@ -189,7 +189,8 @@ arca_run_list_current_files(struct arca_ctx *ctx, const struct arca_options *o)
 	}
 	if (sc == NULL) {
 		r = arca_error(ctx, ARCA_ERR_NODATA,
-		    "no backup chain with signatures found at %s", o->url);
+		    "no backup chain with signatures found at %s",
+		    arca_backend_url(e->be));
 		goto out;
 	}
 	if ((r = arca_sigstream_open(e, sc, t, 0, &s)) != 0)

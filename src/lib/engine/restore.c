@@ -629,7 +629,7 @@ arca_restore_at(struct arca_engine *e, const struct arca_restore_consumer *c)
 	t = o->restore_time >= 0 ? o->restore_time : o->now;
 	if ((ch = arca_collection_chain_at(e->col, t)) == NULL) {
 		r = arca_error(e->ctx, ARCA_ERR_NODATA, "no backup found at %s",
-		    o->url);
+		    arca_backend_url(e->be));
 		goto out;
 	}
 	if ((r = arca_restore_stream(e, ch, t, prefix, c, &found)) == 0 &&

@@ -3,6 +3,11 @@
  * their container, hashed and uploaded; only then is the volume's block
  * appended to the partial manifest, so the manifest never names a volume
  * the target does not hold.
+ *
+ * A resumed backup (resume.c) replays the whole member stream: members up
+ * to the end of the last kept volume are dropped here, exactly as
+ * duplicity's restart_position_iterator drops them, and volume numbers
+ * continue after the kept ones.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -17,6 +22,8 @@
 #include "engine/volwriter.h"
 #include "format/manifest.h"
 #include "util/ctx.h"
+#include "util/killpoint.h"
+#include "util/path.h"
 #include "util/stream.h"
 
 /* Room kept for one more member: a 64 KiB chunk plus headers. */
@@ -27,6 +34,10 @@ struct arca_volwriter {
 	struct arca_fname tmpl;
 	int manifest_fd;
 	unsigned volnum;	/* volumes finished */
+	unsigned base;		/* volumes kept from an interrupted run */
+	int skipping;		/* resuming: dropping members already sent */
+	struct arca_buf skip_index;	/* ...up to and including this one */
+	long skip_block;
 	uint64_t sent;		/* bytes uploaded */
 	/* the volume in progress */
 	int open;
@@ -135,8 +146,10 @@ vol_publish(struct arca_volwriter *w)
 		goto out;
 	}
 	if (!e->o->dry_run) {
+		arca_killpoint("vol-put");
 		if ((r = arca_backend_put(e->be, outpath, name)) != 0)
 			goto out;
+		arca_killpoint("vol-uploaded");
 		if (fstat(outfd, &st) == 0)
 			w->sent += (uint64_t)st.st_size;
 		if ((r = arca_manifest_fmt_volume(&text, &mv)) != 0)
@@ -148,6 +161,7 @@ vol_publish(struct arca_volwriter *w)
 			    strerror(r ? -r : errno));
 			goto out;
 		}
+		arca_killpoint("vol-done");
 	}
 	arca_info(e->ctx, "Volume %u written: %s", fn.vol, name);
 	w->volnum++;
@@ -164,12 +178,55 @@ out:
 }
 
 int
+arca_volwriter_resume(struct arca_volwriter *w, unsigned start_vol,
+    const char *last_index, long last_block)
+{
+	arca_buf_reset(&w->skip_index);
+	if (arca_buf_puts(&w->skip_index, last_index) != 0)
+		return ARCA_ERR_NOMEM;
+	w->skip_block = last_block;
+	w->skipping = 1;
+	w->volnum = w->base = start_vol;
+	return 0;
+}
+
+/*
+ * While resuming: 1 if the member (index, block) was already sent and is
+ * dropped, 0 once writing goes on.  Blocks count the chunks of a split
+ * file from 1; -1 is a whole member or a file's last chunk.
+ */
+static int
+resume_skip(struct arca_volwriter *w, const char *index, long block)
+{
+	const char *last = (const char *)w->skip_index.data;
+	int c = arca_path_cmp(index, last);
+
+	if (c < 0)
+		return 1;
+	if (c == 0) {
+		/* The kept volume ended inside this file at chunk skip_block,
+		 * or (-1) with its last member: drop through that one. */
+		if (w->skip_block < 0 ? block < 0 : block >= w->skip_block)
+			w->skipping = 0;
+		return 1;
+	}
+	/* The member it ended with is gone (the source changed). */
+	arca_warn(w->e->ctx, "File %s complete in backup set.\nContinuing "
+	    "restart on file %s.", last[0] ? last : ".", index[0] ? index : ".");
+	w->skipping = 0;
+	return 0;
+}
+
+int
 arca_volwriter_add(struct arca_volwriter *w, const char *name,
     const struct arca_meta *m, const void *data, size_t n, const char *index,
     long block)
 {
 	int r;
 
+	if (w->skipping && resume_skip(w, index, block))
+		return 0;
+	arca_killpoint("vol-add");
 	if (w->open && w->nmembers > 0 &&
 	    arca_tar_writer_bytes(w->tar) + n + MEMBER_RESERVE > w->e->o->volsize &&
 	    (r = vol_publish(w)) != 0)
@@ -197,8 +254,20 @@ arca_volwriter_finish(struct arca_volwriter *w)
 {
 	int r;
 
-	/* A set always has at least one volume, even an empty one. */
-	if (!w->open && w->volnum == 0 && (r = vol_open(w)) != 0)
+	if (w->skipping) {
+		const char *last = (const char *)w->skip_index.data;
+
+		arca_warn(w->e->ctx, "File %s missing in backup set.\n"
+		    "Continuing restart on file %s.", last[0] ? last : ".",
+		    last[0] ? last : ".");
+		w->skipping = 0;
+	}
+	/*
+	 * A set always has at least one volume, even an empty one; a resumed
+	 * one always makes its first volume again, which replaces the last
+	 * one the interrupted run sent.
+	 */
+	if (!w->open && w->volnum == w->base && (r = vol_open(w)) != 0)
 		return r;
 	if (w->open)
 		return vol_publish(w);
@@ -223,6 +292,7 @@ arca_volwriter_free(struct arca_volwriter *w)
 	if (w == NULL)
 		return;
 	vol_discard(w);
+	arca_buf_free(&w->skip_index);
 	arca_buf_free(&w->first);
 	arca_buf_free(&w->last);
 	free(w);

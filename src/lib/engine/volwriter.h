@@ -22,6 +22,16 @@ int arca_volwriter_new(struct arca_engine *e, const struct arca_fname *tmpl,
     int manifest_fd, struct arca_volwriter **out);
 
 /*
+ * Continue an interrupted set: volumes 1..start_vol are on the target and
+ * in the manifest; the members up to and including (last_index,
+ * last_block) - the end of volume start_vol - are dropped when added
+ * again, and the next volume is start_vol + 1.  Call before the first
+ * add.  Returns 0 or ARCA_ERR_NOMEM.
+ */
+int arca_volwriter_resume(struct arca_volwriter *w, unsigned start_vol,
+    const char *last_index, long last_block);
+
+/*
  * Add one member: name, metadata (m->size = n), data.  index and block
  * (-1 for none) are what the manifest records for it.
  */

@@ -138,6 +138,8 @@ arca_member_parse(const char *name, size_t len, enum arca_mkind *kind,
 	}
 	if (n == 1 && p[0] == '.')
 		n = 0;
+	if (n > ARCA_MEMBER_INDEX_MAX)
+		return ARCA_ERR_CORRUPT;
 	if (n > 0 && (rc = check_path(p, n)) != 0)
 		return rc;
 	arca_buf_reset(path);

@@ -47,10 +47,17 @@ enum arca_mkind {
 };
 
 /*
+ * Longest index a member name may carry: the most the source walk backs up
+ * (select/walk.c; duplicity stops at PATH_MAX).  Longer ones are hostile.
+ */
+#define ARCA_MEMBER_INDEX_MAX 65536
+
+/*
  * Split a member name (len bytes) into kind, index (into path, as an index:
  * trailing '/' stripped, "." or empty = root "") and chunk number (multivol
  * only, else 0).  Returns 0, or ARCA_ERR_CORRUPT for an unknown prefix or a
- * multivol name without /<digits>, or ARCA_ERR_UNSAFE when the path has a
+ * multivol name without /<digits> or an index longer than
+ * ARCA_MEMBER_INDEX_MAX, or ARCA_ERR_UNSAFE when the path has a
  * ".." component or is absolute.
  */
 int arca_member_parse(const char *name, size_t len, enum arca_mkind *kind,

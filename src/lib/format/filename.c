@@ -240,6 +240,16 @@ short_match(const char *p, const char *e, enum arca_fkind kind,
 	    &m->partial);
 }
 
+/*
+ * The times a long name can carry: duplicity asserts 1900 < year < 2100.
+ * A short name's base-36 time or a legacy time with an offset can fall
+ * outside; arca_fname_make could not name that set's other files, and
+ * duplicity could not read the names it would write: not ours.  (Found
+ * by fuzz/fuzz_filename.)
+ */
+#define NAME_TIME_MIN	INT64_C(-2177452800)	/* 1901-01-01T00:00:00Z */
+#define NAME_TIME_MAX	INT64_C(4102444799)	/* 2099-12-31T23:59:59Z */
+
 /* Convert a time field; duplicity treats a time of 0 as "no time". */
 static int
 conv_time(const struct span *t, int is_short, int64_t *out)
@@ -247,8 +257,10 @@ conv_time(const struct span *t, int is_short, int64_t *out)
 	uint64_t v;
 
 	if (!is_short)
-		return arca_time_parse_name(t->p, t->n, out) == 0 && *out != 0;
-	if (arca_b36_parse(t->p, t->n, &v) != 0 || v == 0 || v > INT64_MAX)
+		return arca_time_parse_name(t->p, t->n, out) == 0 &&
+		    *out != 0 && *out >= NAME_TIME_MIN && *out <= NAME_TIME_MAX;
+	if (arca_b36_parse(t->p, t->n, &v) != 0 || v == 0 ||
+	    v > (uint64_t)NAME_TIME_MAX)
 		return 0;
 	*out = (int64_t)v;
 	return 1;
