@@ -121,7 +121,9 @@ arca_backend_each_option(void (*fn)(void *ud, const char *scheme,
 
 	for (i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
 		for (d = backends[i]->options; d != NULL && d->name != NULL; d++)
-			fn(ud, backends[i]->scheme, d);
+			/* Options several backends share are listed once. */
+			if (arca_backend_find_option(d->name, strlen(d->name)) == d)
+				fn(ud, backends[i]->scheme, d);
 }
 
 int

@@ -487,6 +487,9 @@ arca_http_do(struct arca_http *h, struct arca_http_req *r, long *status)
 	}
 
 out:
+	/* curl keeps no copy of the list: let it forget the pointer. */
+	(void)curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER,
+	    (struct curl_slist *)NULL);
 	/* The headers may carry a token. */
 	for (t = hl; t != NULL; t = t->next)
 		explicit_bzero(t->data, strlen(t->data));
