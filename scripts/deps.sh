@@ -13,6 +13,7 @@ PKGS=(
 	python3-swift rclone python3-boto3 python3-dropbox openssl
 	nftables python3-paramiko
 	faketime python3-botocore
+	valgrind cppcheck clang-tidy time
 )
 
 missing=()

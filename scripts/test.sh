@@ -25,6 +25,8 @@ run_ctest() {
 }
 
 run_ctest ctest --preset dev -j"$jobs"
+# cppcheck and clang-tidy (.clang-tidy) over the dev build's compile commands.
+bash scripts/lint.sh build
 
 cmake --preset asan >/dev/null
 cmake --build --preset asan -j"$jobs"

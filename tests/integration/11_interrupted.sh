@@ -177,8 +177,7 @@ scenario enc-after-block inc vol-done:3 enc
 scenario enc-full-after-put full vol-uploaded:3 enc
 pub() { GNUPGHOME=$PUBHOME "$@"; }
 scenario pubkey-full full vol-done:3 pubkey
-# (an incremental on a public-key-only machine waits for check_chain() to
-# stop decrypting the last remote manifest in that mode)
+scenario pubkey-inc inc vol-uploaded:3 pubkey
 pub() { "$@"; }
 grep -q "Restarting after volume" "$WORK/rerun.log" || fail "no run resumed"
 [ "$(grep -c "Restarting after volume" "$WORK/rerun.log")" -ge 8 ] ||

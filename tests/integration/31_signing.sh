@@ -205,7 +205,7 @@ for kind in resigned unsigned unknown badsig; do
 	tampered "$kind"
 done
 
-check_refused() {	# check_refused KIND PATTERN
+check_refused() {	# check_refused KIND PATTERN DUPLICITY_PATTERN
 	local t=file://$WORK/tgt-$1
 	step "$1: restore and verify --sign-key S refuse $VOL (22)"
 	rm -rf "$WORK/rc-$1"
@@ -223,17 +223,35 @@ check_refused() {	# check_refused KIND PATTERN
 		same_tree "$WORK/snap0" "$WORK/r-$1-nosig" "$1 restored without --sign-key"
 	fi
 	# duplicity refuses it too
-	local got=0
-	PASSPHRASE= timeout -k 5 600 duplicity restore --sign-key "$SID" --archive-dir "$WORK/dc-$1" \
-	    "$t" "$WORK/dr-$1" </dev/null >"$WORK/dup-$1.out" 2>&1 || got=$?
-	[ "$got" != 0 ] || fail "$1: duplicity restored it with --sign-key"
+	dup_refuses "$1" "$3" restore --sign-key "$SID" --archive-dir "$WORK/dc-$1" \
+	    "$t" "$WORK/dr-$1"
 }
-check_refused resigned "signed by key $X, not $SID"
-check_refused unsigned "is not signed"
-check_refused unknown "signed by key [0-9A-F]*${U:24}, which is not in the GnuPG keyring"
-check_refused badsig "BAD signature"
-grep -q "Volume was signed by key ${X:24}" "$WORK/dup-resigned.out" ||
-    { cat "$WORK/dup-resigned.out" >&2; fail "duplicity's refusal is not the one expected"; }
+
+# dup_refuses KIND PATTERN ARGS...: duplicity fails, saying PATTERN.  After
+# its fatal error in a volume's close hook, 0.8.22 waits for ever (for the
+# gpg it did not drain): wait for the message or its exit, then stop it.
+dup_refuses() {
+	local kind=$1 pat=$2 out=$WORK/dup-$1.out pid i
+	shift 2
+	PASSPHRASE= setsid duplicity "$@" </dev/null >"$out" 2>&1 &
+	pid=$!
+	for i in $(seq 1 600); do
+		grep -Eq -- "$pat" "$out" && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.5
+	done
+	kill -- "-$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	# (duplicity checks the signature when the volume is closed, after
+	# its files were written; arca checks before it writes anything)
+	grep -Eq -- "$pat" "$out" ||
+	    { cat "$out" >&2; fail "$kind: duplicity did not refuse it with /$pat/"; }
+}
+check_refused resigned "signed by key $X, not $SID" "Volume was signed by key ${X:24}, not $SID"
+check_refused unsigned "is not signed" "Volume was signed by key None"
+check_refused unknown "signed by key [0-9A-F]*${U:24}, which is not in the GnuPG keyring" \
+    "Volume was signed by key None|GPG Failed"
+check_refused badsig "BAD signature" "BAD signature|GPG Failed"
 
 # ------------------------------------------------- sign passphrases
 step "wrong or missing sign passphrase: 31, nothing published"

@@ -142,6 +142,23 @@ check_bounds "long --file-to-restore"
 [ "$code" != 0 ] || FAILED+=("long-restore-path")
 [ ! -e "$WORK/r-arg" ] || [ -z "$(ls -A "$WORK/r-arg")" ] || FAILED+=("long-restore-path wrote files")
 
+# A listing of absurd length: 100 000 files of 250-byte names beside a
+# real set (names of duplicity's shape, so each is parsed).
+step "a listing of 100 000 names"
+$BOUNDS write multivol-ok "$WORK/t-list" || fail "bounds.py failed"
+$PY - "$WORK/t-list" <<'PYEOF'
+import os, sys
+d = sys.argv[1]
+for i in range(100000):
+	name = "duplicity-inc.20240101T000000Z.to.20240102T000000Z.vol%d.difftar.gz" % (i + 1)
+	open(os.path.join(d, name + ".x" * 90), "w").close()
+PYEOF
+run_timed list "$ARCA" collection-status --archive-dir "$WORK/arch-list" \
+    "file://$WORK/t-list"
+check_bounds "collection-status of 100 000 names"
+[ "$code" = 0 ] || grep -q '^arca: ' "$WORK/err" || FAILED+=("long-listing")
+rm -rf "$WORK/t-list"
+
 [ "$n" -ge 15 ] || fail "bounds.py listed only $n variants"
 if [ ${#FAILED[@]} -gt 0 ]; then
 	fail "variants failed: ${FAILED[*]}"

@@ -580,7 +580,7 @@ test_public_key(void)
 
 	FMT(cmd, "GNUPGHOME='%s' gpg --batch --no-tty "
 	    "--pinentry-mode loopback --passphrase keypass --quick-gen-key "
-	    "'Arca Test <arca-test@example.org>' default default never "
+	    "'Arca Test <arca-test@example.org>' future-default default never "
 	    ">/dev/null 2>&1", home);
 	if (run(cmd) != 0) {
 		fprintf(stderr, "SKIP public key: cannot generate a key\n");

@@ -465,7 +465,8 @@ tar_format_ustar(unsigned char h[TAR_BLOCK], const struct tar_ustar *u)
 	memset(h + 148, ' ', 8);
 	h[156] = (unsigned char)u->type;
 	tar_put_ascii(h + 157, 100, u->link, u->link_len);
-	memcpy(h + 257, "ustar\0" "00", 8);
+	/* Magic and version: 8 bytes, not a string. */
+	memcpy(h + 257, "ustar\0" "00", 8);	/* NOLINT(bugprone-not-null-terminated-result) */
 	tar_put_ascii(h + 265, 32, u->uname, u->uname_len);
 	tar_put_ascii(h + 297, 32, u->gname, u->gname_len);
 	if (u->has_dev) {

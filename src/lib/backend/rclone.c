@@ -262,7 +262,7 @@ rclone_run(struct rclone_state *st, const char *const *args, int in_fd,
 
 	*status = -1;
 	argv[0] = RCLONE_BIN;
-	for (n = 0; args[n] != NULL && n < RCLONE_MAX_ARGS; n++)
+	for (n = 0; n < RCLONE_MAX_ARGS && args[n] != NULL; n++)
 		argv[n + 1] = args[n];
 	n++;
 	argv[n++] = "--retries";

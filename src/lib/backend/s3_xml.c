@@ -369,6 +369,11 @@ arca_s3_xml_parse(const char *doc, size_t len, arca_s3_xml_fn *fn,
 				rc = xml_fail(&x, "unterminated CDATA");
 				goto out;
 			}
+			/* The NUL check above skips CDATA (fuzz/fuzz_s3). */
+			if (memchr(s, '\0', (size_t)(x.p - 3 - s)) != NULL) {
+				rc = xml_fail(&x, "NUL byte in the document");
+				goto out;
+			}
 			if ((size_t)(x.p - 3 - s) > ARCA_S3_XML_MAXTEXT -
 			    x.text.len) {
 				rc = xml_fail(&x, "element text too long");

@@ -70,7 +70,7 @@ struct ask {
 	int asks;
 	int refused;		/* we said no: no passphrase, or it was wrong */
 	int refused_none;	/* ... because we had none to give */
-	char hint[128];		/* uid hint of the last key request, "" = symmetric */
+	char hint[128];		/* last key request's uid hint; "": symmetric */
 	char seen[MAX_ASKS][160];	/* uid hint + info of each request */
 };
 
@@ -596,7 +596,8 @@ static int
 invalid_recipient(struct arca_gpg *g, gpgme_invalid_key_t ik,
     const char *what)
 {
-	if (gpgme_err_code(ik->reason) == GPG_ERR_UNUSABLE_PUBKEY)
+	if (gpgme_err_code(ik->reason) == GPG_ERR_UNUSABLE_PUBKEY ||
+	    gpgme_err_code(ik->reason) == GPG_ERR_PUBKEY_NOT_TRUSTED)
 		return arca_error(g->ctx, ARCA_ERR_CRYPTO, "%s: gpg will not "
 		    "encrypt to key %s: it is not trusted (gpg --edit-key %s "
 		    "trust), expired or revoked", what, ik->fpr ? ik->fpr : "?",

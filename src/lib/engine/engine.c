@@ -532,24 +532,50 @@ arca_engine_fname_flags(const struct arca_engine *e, enum arca_payload kind,
 }
 
 int
-arca_engine_encode(struct arca_engine *e, enum arca_payload kind, int in_fd,
-    int out_fd, const char *what)
+arca_engine_encrypt_fd(struct arca_engine *e, int in_fd, int out_fd,
+    const char *what)
 {
 	struct arca_gpg *g;
 	struct arca_pgp *p;
 	int r;
 
-	if (e->o->encrypt) {
-		if ((r = arca_engine_pgp(e, &p)) != 0 ||
-		    (p == NULL && (r = arca_engine_gpg(e, &g)) != 0))
-			return r;
-		if (lseek(in_fd, 0, SEEK_SET) < 0)
-			return arca_error(e->ctx, ARCA_ERR_IO, "cannot rewind %s",
-			    what);
-		if (p != NULL)
-			return arca_pgp_encrypt_fd(p, in_fd, out_fd, what);
-		return arca_gpg_encrypt_fd(g, in_fd, out_fd, what);
-	}
+	if ((r = arca_engine_pgp(e, &p)) != 0 ||
+	    (p == NULL && (r = arca_engine_gpg(e, &g)) != 0))
+		return r;
+	if (lseek(in_fd, 0, SEEK_SET) < 0)
+		return arca_error(e->ctx, ARCA_ERR_IO, "cannot rewind %s", what);
+	if (p != NULL)
+		return arca_pgp_encrypt_fd(p, in_fd, out_fd, what);
+	return arca_gpg_encrypt_fd(g, in_fd, out_fd, what);
+}
+
+int
+arca_engine_decrypt_fd(struct arca_engine *e, int in_fd, int out_fd,
+    const char *what)
+{
+	struct arca_gpg *g;
+	struct arca_pgp *p;
+	int r;
+
+	if ((r = arca_engine_pgp(e, &p)) != 0)
+		return r;
+	if (lseek(in_fd, 0, SEEK_SET) < 0)
+		return arca_error(e->ctx, ARCA_ERR_IO, "cannot rewind %s", what);
+	/* A file encrypted to public keys goes to GnuPG (auto). */
+	if (p != NULL && (e->o->gpg_engine == ARCA_GPG_ENGINE_BUILTIN ||
+	    arca_pgp_probe_fd(in_fd) == 1))
+		return arca_pgp_decrypt_fd(p, in_fd, out_fd, what);
+	if ((r = arca_engine_gpg(e, &g)) != 0)
+		return r;
+	return arca_gpg_decrypt_fd(g, in_fd, out_fd, what);
+}
+
+int
+arca_engine_encode(struct arca_engine *e, enum arca_payload kind, int in_fd,
+    int out_fd, const char *what)
+{
+	if (e->o->encrypt)
+		return arca_engine_encrypt_fd(e, in_fd, out_fd, what);
 	if (e->o->compress && kind != ARCA_PAYLOAD_MANIFEST) {
 		if (lseek(in_fd, 0, SEEK_SET) < 0)
 			return arca_error(e->ctx, ARCA_ERR_IO, "cannot rewind %s",
@@ -576,8 +602,10 @@ arca_engine_decode(struct arca_engine *e, const char *name, int in_fd,
 	if (f.encrypted) {
 		if ((r = arca_engine_pgp(e, &p)) != 0)
 			return r;
-		/* A file encrypted to public keys goes to GnuPG (auto). */
-		if (p != NULL && (e->o->gpg_engine == ARCA_GPG_ENGINE_BUILTIN ||
+		/* A file encrypted to public keys goes to GnuPG (auto), and
+		 * so does everything --sign-key must check. */
+		if (p != NULL && e->o->sign_key == NULL &&
+		    (e->o->gpg_engine == ARCA_GPG_ENGINE_BUILTIN ||
 		    arca_pgp_probe_fd(in_fd) == 1))
 			return arca_pgp_decrypt_fd(p, in_fd, out_fd, name);
 		if ((r = arca_engine_gpg(e, &g)) != 0)

@@ -92,6 +92,16 @@ int arca_engine_pubkey_only(struct arca_engine *e);
 int arca_engine_tmpfile(struct arca_engine *e, const char *tag, char **path,
     int *fd);
 
+/*
+ * Encrypt or decrypt in_fd (from offset 0) into out_fd with the OpenPGP
+ * engine this run uses (arca_engine_pgp, else GnuPG); no signature checks.
+ * `what` names the file in messages.
+ */
+int arca_engine_encrypt_fd(struct arca_engine *e, int in_fd, int out_fd,
+    const char *what);
+int arca_engine_decrypt_fd(struct arca_engine *e, int in_fd, int out_fd,
+    const char *what);
+
 /* Encode plaintext in_fd (from offset 0) into out_fd with the container the
  * options choose for this payload: gpg, gzip or plain. */
 int arca_engine_encode(struct arca_engine *e, enum arca_payload kind,

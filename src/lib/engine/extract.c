@@ -112,7 +112,13 @@ open_root(struct arca_extract *x)
 		}
 		if (slash == NULL) {
 			x->filename = strdup(dir);
-			strcpy(dir, ".");
+			/* dir may be "" (1 byte): no strcpy of "." into it. */
+			free(dir);
+			if ((dir = strdup(".")) == NULL) {
+				free(x->filename);
+				x->filename = NULL;
+				return ARCA_ERR_NOMEM;
+			}
 		} else {
 			x->filename = strdup(slash + 1);
 			if (slash == dir)

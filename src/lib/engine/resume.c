@@ -23,7 +23,6 @@
 
 #include "backend/backend.h"
 #include "compress/gzip.h"
-#include "crypto/gpg.h"
 #include "engine/collection.h"
 #include "engine/engine.h"
 #include "engine/resume.h"
@@ -195,7 +194,6 @@ arca_resume_save_state(struct arca_engine *e, const char *manpart)
 	struct arca_buf b = { 0 }, plain = { 0 };
 	char *inpath = NULL, *outpath = NULL;
 	int infd = -1, outfd = -1, r;
-	struct arca_gpg *g;
 
 	if (strchr(manpart, '\n') != NULL)
 		return arca_error(e->ctx, ARCA_ERR_USAGE, "bad manifest name");
@@ -203,8 +201,6 @@ arca_resume_save_state(struct arca_engine *e, const char *manpart)
 	if (unlinkat(e->archdir_fd, ARCA_RESUME_CHECK, 0) != 0 && errno != ENOENT)
 		return io_error(e, "delete", ARCA_RESUME_CHECK);
 	if (strcmp(enc_mode(e->o), "symmetric") == 0) {
-		if ((r = arca_engine_gpg(e, &g)) != 0)
-			goto out;
 		if ((r = arca_engine_tmpfile(e, "check", &inpath, &infd)) != 0 ||
 		    (r = arca_engine_tmpfile(e, "check.gpg", &outpath,
 		    &outfd)) != 0)
@@ -219,7 +215,7 @@ arca_resume_save_state(struct arca_engine *e, const char *manpart)
 			    inpath);
 			goto out;
 		}
-		if ((r = arca_gpg_encrypt_fd(g, infd, outfd,
+		if ((r = arca_engine_encrypt_fd(e, infd, outfd,
 		    ARCA_RESUME_CHECK)) != 0)
 			goto out;
 		if ((r = write_local(e, ARCA_RESUME_CHECK, NULL, 0, outfd,
@@ -442,7 +438,6 @@ static int
 check_passphrase(struct arca_engine *e, const char *manpart, const char **why)
 {
 	struct arca_buf plain = { 0 }, want = { 0 };
-	struct arca_gpg *g;
 	char *path = NULL;
 	int in = -1, out = -1, r;
 
@@ -452,17 +447,18 @@ check_passphrase(struct arca_engine *e, const char *manpart, const char **why)
 		*why = "no record proves that the passphrase is the same";
 		return 1;
 	}
-	if ((r = arca_engine_gpg(e, &g)) != 0 ||
-	    (r = arca_engine_tmpfile(e, "check", &path, &out)) != 0)
+	if ((r = arca_engine_tmpfile(e, "check", &path, &out)) != 0)
 		goto out;
-	r = arca_gpg_decrypt_fd(g, in, out, ARCA_RESUME_CHECK);
-	if (r == ARCA_ERR_AUTH || r == ARCA_ERR_CORRUPT) {
-		*why = "it was encrypted with a different passphrase";
+	r = arca_engine_decrypt_fd(e, in, out, ARCA_RESUME_CHECK);
+	if (r == ARCA_ERR_NOMEM || r == ARCA_ERR_IO)
+		goto out;
+	if (r != 0) {
+		/* Wrong passphrase (or a damaged blob): nothing proves it. */
+		*why = r == ARCA_ERR_AUTH ? "it was encrypted with a different "
+		    "passphrase" : "its passphrase check failed";
 		r = 1;
 		goto out;
 	}
-	if (r != 0)
-		goto out;
 	if ((r = arca_read_fd_all(e->ctx, out, 4096, &plain,
 	    ARCA_RESUME_CHECK)) != 0)
 		goto out;

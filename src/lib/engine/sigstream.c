@@ -195,6 +195,8 @@ arca_sigstream_next(struct arca_sigstream *s, const struct arca_sigent **ent)
 				break;
 			}
 		arca_buf_reset(&s->outpath);
+		/* win != NULL: min is the path of an entry that has it. */
+		/* cppcheck-suppress nullPointer */
 		if (arca_buf_puts(&s->outpath, win->cur.path) != 0)
 			return ARCA_ERR_NOMEM;
 		/* Hand the winner's entry over, then advance all with this path. */

@@ -113,7 +113,7 @@ arca_member_parse(const char *name, size_t len, enum arca_mkind *kind,
 			break;
 		}
 	}
-	if (p == NULL)
+	if (i == NPREFIXES)
 		return ARCA_ERR_CORRUPT;
 	if (is_multivol(prefixes[i].kind)) {
 		/* Everything before the last "/<digits>" is the path. */

@@ -8,7 +8,7 @@
 #include "util/ctx.h"
 
 int
-arca_error(struct arca_ctx *ctx, int code, const char *fmt, ...)
+(arca_error)(struct arca_ctx *ctx, int code, const char *fmt, ...)
 {
 	va_list ap;
 

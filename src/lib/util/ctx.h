@@ -42,6 +42,14 @@ struct arca_ctx {
  */
 int arca_error(struct arca_ctx *ctx, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+#ifdef __clang_analyzer__
+/*
+ * For clang-tidy only: show the analyzer that arca_error returns its code,
+ * or it follows `return arca_error(...)` as if it could return 0.
+ */
+#define arca_error(ctx, code, ...) \
+	(arca_error((ctx), (code), __VA_ARGS__), (code))
+#endif
 
 /* arca_error_prefix: prepend "prefix: " to the current message (context). */
 void arca_error_prefix(struct arca_ctx *ctx, const char *fmt, ...)
