@@ -217,6 +217,14 @@ same_tree "$WORK/snap2" "$WORK/r-hid2" "restore as the hidden recipient E"
 PASSPHRASE=keypass dup restore --archive-dir "$WORK/dcache-r3" "file://$WORK/tgt2" "$WORK/dr-hid"
 same_tree "$WORK/snap2" "$WORK/dr-hid" "duplicity restore of the hidden-recipient backup"
 
+step "hidden recipient alone: no PASSPHRASE needed to back up, E restores"
+expect_exit 0 pub_carca full --hidden-encrypt-key "$E" --archive-dir "$WORK/acache" \
+    --name hidonly --current-time "${BT[2]}" "$WORK/snap2" "file://$WORK/tgt-hidonly"
+kill_agents
+PASSPHRASE=keypass expect_exit 0 carca restore --archive-dir "$WORK/rcache5" \
+    "file://$WORK/tgt-hidonly" "$WORK/r-hid3"
+same_tree "$WORK/snap2" "$WORK/r-hid3" "restore of a hidden-recipient-only backup"
+
 step "--encrypt-secret-keyring: accepted, no effect with GnuPG 2.1+"
 PASSPHRASE=keypass expect_exit 0 carca restore --encrypt-secret-keyring "$WORK/none.gpg" \
     --archive-dir "$WORK/rcache" -r big.bin "file://$WORK/tgt" "$WORK/big"

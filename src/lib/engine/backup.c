@@ -782,7 +782,8 @@ arca_run_backup(struct arca_ctx *ctx, const struct arca_options *o,
 	if (stat(o->local, &st) != 0)
 		return arca_error(ctx, ARCA_ERR_SOURCE,
 		    "backup source %s: %s", o->local, strerror(errno));
-	if (o->encrypt && o->encrypt_keys == NULL &&
+	if (o->encrypt && o->encrypt_keys == NULL && o->hidden_keys == NULL &&
+	    !o->use_agent &&
 	    (o->passphrase == NULL || o->passphrase[0] == '\0'))
 		return arca_error(ctx, ARCA_ERR_AUTH, "%s",
 		    o->passphrase == NULL ? "no passphrase: set the PASSPHRASE "

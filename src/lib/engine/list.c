@@ -170,7 +170,7 @@ arca_run_list_current_files(struct arca_ctx *ctx, const struct arca_options *o)
 	int64_t t;
 	int r;
 
-	if ((r = arca_engine_open(ctx, o, 0, &e)) != 0)
+	if ((r = arca_engine_open(ctx, o, ARCA_ENGINE_COMPLETE, &e)) != 0)
 		return r;
 	if ((r = arca_engine_sync_cache(e)) != 0)
 		goto out;

@@ -740,7 +740,7 @@ arca_run_restore(struct arca_ctx *ctx, const struct arca_options *o)
 		if (r != 0)
 			return r;
 	}
-	if ((r = arca_engine_open(ctx, o, 0, &e)) == 0 &&
+	if ((r = arca_engine_open(ctx, o, ARCA_ENGINE_COMPLETE, &e)) == 0 &&
 	    (r = arca_engine_sync_cache(e)) == 0 &&
 	    (r = arca_restore_at(e, &c)) == 0)
 		r = arca_extract_finish(lz.x);

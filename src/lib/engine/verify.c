@@ -239,7 +239,7 @@ arca_run_verify(struct arca_ctx *ctx, const struct arca_options *o)
 	if ((r = arca_walk_new(ctx, o->local, sel, &v.walk)) != 0)
 		goto out;
 	walk_advance(&v);
-	if ((r = arca_engine_open(ctx, o, 0, &e)) != 0)
+	if ((r = arca_engine_open(ctx, o, ARCA_ENGINE_COMPLETE, &e)) != 0)
 		goto out;
 	v.e = e;
 	if ((r = arca_engine_sync_cache(e)) != 0)
