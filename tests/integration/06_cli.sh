@@ -318,6 +318,8 @@ mkdir "$WORK/es"
 printf 'one\n' >"$WORK/es/f"
 PASSPHRASE=right-one expect_exit 0 arca full "${AC[@]}" --current-time "${BT[0]}" "$WORK/es" "file://$WORK/etgt"
 printf 'two\n' >>"$WORK/es/f"
+# Changes are seen by mtime (duplicity's rule): give the edit its own second.
+touch -d @1700000123 "$WORK/es/f"
 ls -A "$WORK/etgt" >"$WORK/etgt.before"
 for cache in acache acache-fresh; do
 	PASSPHRASE=wrong-one expect_exit 31 arca incremental --archive-dir "$WORK/$cache" \
