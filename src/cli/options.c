@@ -11,6 +11,7 @@
 
 #include "backend/backend.h"
 #include "cli.h"
+#include "util/buf.h"
 #include "util/timefmt.h"
 
 enum opt_id {
@@ -481,20 +482,12 @@ cli_parse(struct cli *c, int argc, char **argv)
 	return 0;
 }
 
-static void
-wipe(char *s)
-{
-	if (s != NULL) {
-		explicit_bzero(s, strlen(s));
-		free(s);
-	}
-}
 
 void
 cli_free(struct cli *c)
 {
-	wipe(c->passphrase);
-	wipe(c->sign_passphrase);
+	arca_wipe_free(c->passphrase);
+	arca_wipe_free(c->sign_passphrase);
 	free(c->sel);
 	free(c->ekeys);
 	free(c->hkeys);

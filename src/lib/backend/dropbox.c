@@ -48,14 +48,6 @@ static const struct arca_backend_optdef dpbx_options[] = {
 	{ NULL, 0, NULL }
 };
 
-static void
-wipe_free(char *s)
-{
-	if (s != NULL) {
-		explicit_bzero(s, strlen(s));
-		free(s);
-	}
-}
 
 /* ---- the backend ----------------------------------------------------- */
 
@@ -71,10 +63,10 @@ dpbx_close(void *vst)
 	free(st->content);
 	free(st->folder);
 	free(st->where);
-	wipe_free(st->access);
-	wipe_free(st->refresh);
+	arca_wipe_free(st->access);
+	arca_wipe_free(st->refresh);
 	free(st->app_key);
-	wipe_free(st->app_secret);
+	arca_wipe_free(st->app_secret);
 	free(st);
 }
 

@@ -34,14 +34,6 @@
 #define DPBX_RATE_TRIES		8	/* 429s waited out per call */
 #define DPBX_RATE_WAIT_MAX	300.0
 
-static void
-wipe_free(char *s)
-{
-	if (s != NULL) {
-		explicit_bzero(s, strlen(s));
-		free(s);
-	}
-}
 
 void
 arca_dpbx_call_init(struct arca_dpbx_call *c, enum arca_dpbx_style style,
@@ -277,7 +269,7 @@ arca_dpbx_set_str(char **dst, const char *src)
 
 	if (src != NULL && n == NULL)
 		return ARCA_ERR_NOMEM;
-	wipe_free(*dst);
+	arca_wipe_free(*dst);
 	*dst = n;
 	return 0;
 }

@@ -21,14 +21,6 @@
 #include "util/buf.h"
 #include "util/ctx.h"
 
-static void
-wipe_free(char *s)
-{
-	if (s != NULL) {
-		explicit_bzero(s, strlen(s));
-		free(s);
-	}
-}
 
 static int
 b64url(struct arca_buf *b, const unsigned char *p, size_t n)
@@ -93,7 +85,7 @@ arca_dropbox_auth_start(struct arca_ctx *ctx, const char *app_key,
 	}
 	if ((*verifier = arca_buf_steal(&v)) == NULL ||
 	    (*url = arca_buf_steal(&u)) == NULL) {
-		wipe_free(*verifier);
+		arca_wipe_free(*verifier);
 		*verifier = NULL;
 		rc = arca_error(ctx, ARCA_ERR_NOMEM, "out of memory");
 	}
@@ -148,7 +140,7 @@ arca_dropbox_auth_finish(struct arca_ctx *ctx, const char *app_key,
 	acct = json_string_value(json_object_get(j, "account_id"));
 	if ((*refresh_token = arca_strdup(tok)) == NULL ||
 	    (acct != NULL && (*account = arca_strdup(acct)) == NULL)) {
-		wipe_free(*refresh_token);
+		arca_wipe_free(*refresh_token);
 		*refresh_token = NULL;
 		rc = arca_error(ctx, ARCA_ERR_NOMEM, "out of memory");
 	}

@@ -56,14 +56,6 @@ static const struct arca_backend_optdef dav_options[] = {
 	{ NULL, 0, NULL }
 };
 
-static void
-wipe_free(char *s)
-{
-	if (s != NULL) {
-		explicit_bzero(s, strlen(s));
-		free(s);
-	}
-}
 
 static void
 dav_close(void *vst)
@@ -77,7 +69,7 @@ dav_close(void *vst)
 	free(st->dir);
 	free(st->where);
 	free(st->user);
-	wipe_free(st->password);
+	arca_wipe_free(st->password);
 	free(st);
 }
 

@@ -123,6 +123,15 @@ arca_buf_steal(struct arca_buf *b)
 	return s;
 }
 
+void
+arca_wipe_free(char *s)
+{
+	if (s != NULL) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}
+
 void *
 arca_calloc(size_t n, size_t size)
 {

@@ -31,6 +31,9 @@ void arca_buf_wipe(struct arca_buf *b);		/* explicit_bzero, then free */
 /* Take ownership of the data as a NUL-terminated string; buffer becomes empty. */
 char *arca_buf_steal(struct arca_buf *b);
 
+/* Wipe a secret string (explicit_bzero) and free it; NULL is a no-op. */
+void arca_wipe_free(char *s);
+
 /* Overflow-checked allocation helpers. */
 void *arca_calloc(size_t n, size_t size);
 void *arca_reallocarray(void *p, size_t n, size_t size);
