@@ -30,8 +30,10 @@
 struct set_priv {
 	struct arca_set s;	/* first member */
 	size_t seq;		/* creation order, for stable sorts */
+	size_t volcap;		/* slots allocated in s.vols */
 	unsigned *order;	/* volume numbers in the order names were added */
 	size_t norder;
+	size_t ordercap;
 	int partial;		/* first name was a ".part" name */
 };
 
@@ -59,6 +61,7 @@ struct builder {
 	struct arca_collection *c;
 	const struct arca_fprefix *pfx;
 	size_t setcap;
+	struct arca_set *last;	/* the set find_set() found last */
 	size_t slots;		/* volume slots allocated so far */
 	struct sig_tmp *sigs;
 	size_t nsigs;
@@ -122,20 +125,31 @@ set_free(struct arca_set *s)
 	free(p);
 }
 
-static struct arca_set *
-find_set(struct arca_collection *c, const struct arca_fname *fn)
+static int
+set_matches(const struct arca_set *s, const struct arca_fname *fn)
 {
 	int is_full = fn->kind == ARCA_FK_FULL_VOL ||
 	    fn->kind == ARCA_FK_FULL_MANIFEST;
+
+	return s->is_full == is_full && s->start == fn->start &&
+	    s->end == fn->end;
+}
+
+/*
+ * Listings come mostly sorted, so the set of the previous name is tried
+ * first; the scan from the newest set back covers the rest.
+ */
+static struct arca_set *
+find_set(struct builder *b, const struct arca_fname *fn)
+{
+	struct arca_collection *c = b->c;
 	size_t i;
 
-	for (i = 0; i < c->nsets; i++) {
-		struct arca_set *s = c->sets[i];
-
-		if (s->is_full == is_full && s->start == fn->start &&
-		    s->end == fn->end)
-			return s;
-	}
+	if (b->last != NULL && set_matches(b->last, fn))
+		return b->last;
+	for (i = c->nsets; i > 0; i--)
+		if (set_matches(c->sets[i - 1], fn))
+			return b->last = c->sets[i - 1];
 	return NULL;
 }
 
@@ -188,17 +202,32 @@ add_volume(struct builder *b, struct arca_set *s, const char *name, unsigned vol
 		if (grow > MAX_VOL_SLOTS - b->slots)
 			return arca_error(b->ctx, ARCA_ERR_CORRUPT,
 			    "%s: volume number %u is too large", name, vol);
-		if ((nv = arca_reallocarray(s->vols, vol, sizeof(*nv))) == NULL)
-			return arca_error(b->ctx, ARCA_ERR_NOMEM, "out of memory");
-		memset(nv + s->nvols, 0, grow * sizeof(*nv));
-		s->vols = nv;
+		if (vol > p->volcap) {
+			/* Doubling: names usually come volume by volume. */
+			size_t ncap = p->volcap ? p->volcap * 2 : 8;
+
+			if (ncap < vol)
+				ncap = vol;
+			if ((nv = arca_reallocarray(s->vols, ncap,
+			    sizeof(*nv))) == NULL)
+				return arca_error(b->ctx, ARCA_ERR_NOMEM,
+				    "out of memory");
+			s->vols = nv;
+			p->volcap = ncap;
+		}
+		memset(s->vols + s->nvols, 0, grow * sizeof(*s->vols));
 		s->nvols = vol;
 		b->slots += grow;
 	}
-	/* norder never exceeds the number of distinct volumes, so no cap. */
-	if ((no = arca_reallocarray(p->order, p->norder + 1, sizeof(*no))) == NULL)
-		return arca_error(b->ctx, ARCA_ERR_NOMEM, "out of memory");
-	p->order = no;
+	/* norder never exceeds the number of distinct volumes. */
+	if (p->norder == p->ordercap) {
+		size_t ncap = p->ordercap ? p->ordercap * 2 : 8;
+
+		if ((no = arca_reallocarray(p->order, ncap, sizeof(*no))) == NULL)
+			return arca_error(b->ctx, ARCA_ERR_NOMEM, "out of memory");
+		p->order = no;
+		p->ordercap = ncap;
+	}
 	if ((s->vols[vol - 1] = arca_strdup(name)) == NULL)
 		return arca_error(b->ctx, ARCA_ERR_NOMEM, "out of memory");
 	p->order[p->norder++] = vol;
@@ -216,9 +245,10 @@ add_to_sets(struct builder *b, const char *name, const struct arca_fname *fn,
 	    fn->kind == ARCA_FK_INC_MANIFEST;
 	int r;
 
-	if ((s = find_set(b->c, fn)) == NULL) {
+	if ((s = find_set(b, fn)) == NULL) {
 		if ((r = new_set(b, fn, &s)) != 0)
 			return r;
+		b->last = s;
 	} else if (!s->encrypted && fn->encrypted && priv_of(s)->partial) {
 		/*
 		 * duplicity: a set begun by the plain local partial manifest
@@ -314,10 +344,14 @@ push_set(struct arca_ctx *ctx, struct arca_set ***v, size_t *n,
 {
 	struct arca_set **nv;
 
-	if ((nv = arca_reallocarray(*v, *n + 1, sizeof(*nv))) == NULL)
-		return arca_error(ctx, ARCA_ERR_NOMEM, "out of memory");
-	nv[(*n)++] = s;
-	*v = nv;
+	/* Arrays grow only here: the capacity is the next power of two. */
+	if ((*n & (*n - 1)) == 0) {
+		if ((nv = arca_reallocarray(*v, *n ? *n * 2 : 4,
+		    sizeof(*nv))) == NULL)
+			return arca_error(ctx, ARCA_ERR_NOMEM, "out of memory");
+		*v = nv;
+	}
+	(*v)[(*n)++] = s;
 	return 0;
 }
 
