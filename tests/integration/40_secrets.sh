@@ -19,6 +19,11 @@
 need gpg timeout
 
 [ "$(id -u)" = 0 ] || skip "needs root: mlock of the passphrase and /proc of all processes"
+# ASan's mlock is a no-op that reports success: there, memory locking is
+# not checked (the dev build's run of this scenario checks it).
+if ldd "$ARCA" 2>/dev/null | grep -q libasan; then
+	export SECRETSCAN_NOLOCK=1
+fi
 export TMPDIR=$WORK/tmp
 mkdir -p "$TMPDIR" "$WORK/src"
 # A passphrase no file or process has by chance.
@@ -47,8 +52,9 @@ scan_run() {	# scan_run NAME PASSPHRASE ARCA-ARGS...: exit code in $code
 	if grep '^leak' "$WORK/scan-$name"; then
 		fail "$name: the passphrase is visible in /proc"
 	fi
-	if grep -Eq '^(nolock|exited-before-lock)' "$WORK/scan-$name"; then
-		[ "$name" = wrong ] && return 0	# may fail before the scan starts
+	if grep -Eqx '(nolock|exited-before-lock)' "$WORK/scan-$name"; then
+		# may end before the scan starts
+		[ "$name" = wrong ] || [ -n "${SECRETSCAN_NOLOCK:-}" ] && return 0
 		fail "$name: arca never mlock'ed its passphrase (VmLck stayed 0)"
 	fi
 	grep -qx 'core 0 0' "$WORK/scan-$name" ||
