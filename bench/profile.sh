@@ -53,7 +53,12 @@ done
 [ -n "$ARCA_BIN" ] && [ -x "$ARCA_BIN" ] || { echo "profile.sh: use --arca PATH" >&2; exit 2; }
 command -v perf >/dev/null || { echo "profile.sh: perf is missing (bench/deps.sh)" >&2; exit 2; }
 
-[ -n "$DATA" ] || DATA=/tmp/arca-bench-data/$KIND-s$SCALE-f${FILES:-default}-$SEED
+if [ -z "$DATA" ]; then
+	case $KIND in
+	mix) DATA=/tmp/arca-bench-data/mix-s$SCALE-f${FILES:-default}-$SEED ;;
+	*) DATA=/tmp/arca-bench-data/$KIND-f${FILES:-default}-$SEED ;;
+	esac
+fi
 [ -n "$WORK" ] || WORK=$(mktemp -d /tmp/arca-profile-XXXXXX)
 mkdir -p "$WORK"
 WORK=$(cd "$WORK" && pwd)

@@ -22,7 +22,9 @@
 # whole process tree (user+sys; includes the gpg processes GPGME double-forks,
 # which /usr/bin/time cannot see), peak RSS of the tool's own process and of
 # the largest process of the tree, and the CPU the rest of the machine used
-# meanwhile.  `sync` runs after every operation, outside the timing.
+# meanwhile.  The bench's gpg-agent (a daemon, outside the tree) is
+# accounted separately from /proc and its CPU added to the tool's.  `sync`
+# runs after every operation, outside the timing.
 #
 # Page cache: NOT dropped (this sandbox refuses /proc/sys/vm/drop_caches);
 # every operation runs with its input in the page cache, the same for every
@@ -35,9 +37,11 @@
 # --results (a TSV, default WORK/results.tsv).
 #
 # The dataset is generated once into --data (default
-# /tmp/arca-bench-data/KIND-sSCALE-fFILES-SEED) and reused while its
-# .complete stamp exists.  --keep keeps WORK (targets are deleted after each
-# tool otherwise, to bound disk use: about 3x the dataset at a time).
+# /tmp/arca-bench-data/mix-sSCALE-fFILES-SEED or KIND-fFILES-SEED) and reused while its
+# .complete stamp exists.  --keep keeps each tool's target and archive dir
+# (deleted after the tool otherwise).  Restored trees are set aside and
+# deleted at the end (deleting a million files takes minutes here): plan for
+# about (2 + runs x tools) x the dataset's size of free disk.
 #
 # Needs bench/deps.sh (restic, borgbackup, duplicity, time) and an arca
 # binary: --arca, $ARCA, or `arca` on PATH.
@@ -112,7 +116,12 @@ for o in $OPS; do
 done
 case " $OPS " in *" full "*) ;; *) die "--ops must include full (every run starts from an empty target)" ;; esac
 
-[ -n "$DATA" ] || DATA=/tmp/arca-bench-data/$KIND-s$SCALE-f${FILES:-default}-$SEED
+if [ -z "$DATA" ]; then
+	case $KIND in
+	mix) DATA=/tmp/arca-bench-data/mix-s$SCALE-f${FILES:-default}-$SEED ;;
+	*) DATA=/tmp/arca-bench-data/$KIND-f${FILES:-default}-$SEED ;;
+	esac
+fi
 [ -n "$WORK" ] || WORK=$(mktemp -d /tmp/arca-bench-XXXXXX)
 mkdir -p "$WORK"
 WORK=$(cd "$WORK" && pwd)
@@ -137,6 +146,7 @@ cleanup() {
 	if [ -z "$KEEP" ]; then
 		rm -rf "$WORK/t" "$WORK/r" "$WORK/r1" "$WORK/a" "$WORK/cache" "$WORK/borg-home"
 	fi
+	rm -rf "$WORK/trash"
 }
 trap cleanup EXIT
 
@@ -177,7 +187,7 @@ DATASTATS=$($GEN stats "$SRC")
 	done
 } | tee "$WORK/machine.txt"
 
-printf 'run\ttool\top\twall\tuser\tsys\trss_main_kib\trss_any_kib\tprocs\tstatus\tothers_cpu\ttarget_bytes\tcheck\n' >"$RESULTS"
+printf 'run\ttool\top\twall\tuser\tsys\trss_main_kib\trss_any_kib\tprocs\tstatus\tothers_cpu\ttarget_bytes\tcheck\tagent_cpu\n' >"$RESULTS"
 
 # ------------------------------------------------------------- tools
 
@@ -241,6 +251,21 @@ tool_init() {
 
 FAILED=0
 
+# CPU seconds the bench's gpg-agent has used so far.  The agent is a daemon
+# outside the measured process tree, but it works for the tool being
+# measured: duplicity's gpg (no --no-symkey-cache) keeps it busy, about 1 s
+# of CPU per 64 MiB backed up.  Its share is added to the tool's CPU and
+# taken out of the outside load.
+agent_cpu() {
+	local p
+	p=$(pgrep -f "gpg-agent --homedir $GNUPGHOME" | head -1 || true)
+	if [ -n "$p" ] && [ -r "/proc/$p/stat" ]; then
+		awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); print ($12 + $13) / hz }' "/proc/$p/stat"
+	else
+		echo 0
+	fi
+}
+
 # measure RUN TOOL OP: time one operation, append a results row
 measure() {
 	local run=$1 tool=$2 op=$3 log=$LOGS/$1-$2-$3.log status=0 check=- size=-
@@ -252,7 +277,10 @@ measure() {
 	one) rm -rf "$WORK/r1"; mkdir -p "$WORK/r1" ;;
 	esac
 	echo "+ ${CMD[*]}" >"$log"
+	local agent0 agent1
+	agent0=$(agent_cpu)
 	(cd "$CWD" && $MEASURE "$WORK/m.out" -- "${CMD[@]}") >>"$log" 2>&1 || status=$?
+	agent1=$(agent_cpu)
 	sync
 	if [ "$status" -ne 0 ]; then
 		echo "   $tool $op FAILED (exit $status), log: $log" >&2
@@ -270,7 +298,10 @@ measure() {
 				echo "   $tool restore differs from the source: $LOGS/$run-$tool-treecmp.log" >&2
 				tail -5 "$LOGS/$run-$tool-treecmp.log" >&2
 			fi
-			rm -rf "$WORK/r" ;;
+			# Deleting a million files takes minutes here: set them
+			# aside and delete them after the last measurement.
+			mkdir -p "$WORK/trash"
+			mv "$WORK/r" "$WORK/trash/r.$run.$tool" ;;
 		one)
 			local got want
 			got=$(restored_one "$tool")
@@ -287,12 +318,15 @@ measure() {
 	fi
 	[ -s "$WORK/m.out" ] || echo "0 0 0 0 0 0 $status 0" >"$WORK/m.out"
 	read -r wall user sys rss_main rss_any procs mstatus others <"$WORK/m.out"
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$run" "$tool" "$op" \
+	local agent
+	agent=$(awk -v a="$agent0" -v b="$agent1" 'BEGIN { d = b - a; printf "%.2f", d < 0 ? 0 : d }')
+	others=$(awk -v o="$others" -v a="$agent" 'BEGIN { d = o - a; printf "%.2f", d < 0 ? 0 : d }')
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$run" "$tool" "$op" \
 		"$wall" "$user" "$sys" "$rss_main" "$rss_any" "$procs" "$mstatus" "$others" \
-		"$size" "$check" >>"$RESULTS"
-	printf '   %-9s %-8s %7.2f s wall %7.2f s cpu %6d KiB  others %5.1f cpu-s  %s\n' \
-		"$tool" "$op" "$wall" "$(echo "$user $sys" | awk '{print $1+$2}')" "$rss_main" \
-		"$others" "$check"
+		"$size" "$check" "$agent" >>"$RESULTS"
+	printf '   %-9s %-8s %7.2f s wall %7.2f s cpu (gpg-agent %.2f) %6d KiB  others %5.1f cpu-s  %s\n' \
+		"$tool" "$op" "$wall" "$(echo "$user $sys $agent" | awk '{print $1+$2+$3}')" "$agent" \
+		"$rss_main" "$others" "$check"
 	rm -f "$WORK/m.out"
 }
 
