@@ -3,7 +3,8 @@
 # 41_valgrind.sh: the main commands and their refusal paths, each run of
 # arca under valgrind memcheck (no invalid read or write, no use of
 # uninitialised memory, no definite or indirect leak), on small trees so
-# that it stays quick: backups (plain and encrypted), an incremental,
+# that it stays quick: backups in both containers (gzip, and OpenPGP
+# through gpg: restore, verify, list-current-files), an incremental,
 # collection-status, list-current-files, verify, restores (whole and one
 # path), duplicity's plain fixture, usage errors, and hostile
 # targets from hostile.py and bounds.py that must be refused.
@@ -93,6 +94,13 @@ vg 0 full "${ENGINE[@]}" --archive-dir "$WORK/arch-e" "$WORK/small" \
 vg 0 restore "${ENGINE[@]}" --archive-dir "$WORK/arch-e2" \
     "file://$WORK/target-e" "$WORK/r-e"
 cmp "$WORK/small/a.txt" "$WORK/r-e/a.txt" || fail "encrypted restore differs"
+# verify decrypts the volume; a fresh archive dir makes list-current-files
+# decrypt the manifest and signature file.
+vg 0 verify "${ENGINE[@]}" --archive-dir "$WORK/arch-e" \
+    "file://$WORK/target-e" "$WORK/small"
+vg 0 list-current-files "${ENGINE[@]}" --archive-dir "$WORK/arch-e4" \
+    "file://$WORK/target-e"
+grep -q ' a\.txt$' "$WORK/out" || { cat "$WORK/out" >&2; fail "encrypted list"; }
 PASSPHRASE=wrong vg fail restore "${ENGINE[@]}" --archive-dir "$WORK/arch-e3" \
     "file://$WORK/target-e" "$WORK/r-e2"
 unset PASSPHRASE

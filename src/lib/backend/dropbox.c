@@ -1,6 +1,6 @@
 /*
  * dropbox.c: Dropbox targets, dpbx:///folder, over API v2 (requests in
- * dropbox_api.c, through http.c; JSON through jansson).
+ * dropbox_api.c, through http.c; JSON through util/json.c).
  *
  * Credentials come from the environment, as in duplicity:
  * DPBX_ACCESS_TOKEN, or DPBX_APP_KEY + DPBX_REFRESH_TOKEN (+
@@ -22,7 +22,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +33,7 @@
 #include "backend/http.h"
 #include "util/buf.h"
 #include "util/ctx.h"
+#include "util/json.h"
 
 /* The most files/upload takes in one call (and one session call). */
 #define DPBX_UPLOAD_MAX		(150ull << 20)
@@ -198,15 +198,31 @@ dpbx_path(struct arca_dpbx *st, const char *name)
 	return p;
 }
 
+/*
+ * {key: value}: NULL when value is not UTF-8, which Dropbox's names must
+ * be (or when out of memory).
+ */
+static struct arca_json *
+dpbx_arg(const char *key, const char *value)
+{
+	struct arca_json *a = arca_json_object();
+
+	if (a != NULL && arca_json_set_utf8(a, key, value) != 0) {
+		arca_json_free(a);
+		a = NULL;
+	}
+	return a;
+}
+
 /* Delete path; a missing file is fine. */
 static int
 dpbx_delete_path(struct arca_dpbx *st, const char *path, const char *what)
 {
 	struct arca_dpbx_call c;
-	json_t *arg;
+	struct arca_json *arg;
 	int rc;
 
-	if ((arg = json_pack("{s:s}", "path", path)) == NULL)
+	if ((arg = dpbx_arg("path", path)) == NULL)
 		return arca_error(st->ctx, ARCA_ERR_USAGE, "%s: the name is "
 		    "not UTF-8", what);
 	arca_dpbx_call_init(&c, ARCA_DPBX_RPC, "files/delete_v2", arg, what);
@@ -216,33 +232,71 @@ dpbx_delete_path(struct arca_dpbx *st, const char *path, const char *what)
 	    strcmp(arca_dpbx_leaf_tag(c.error), "not_found") == 0)
 		rc = 0;
 	arca_dpbx_call_free(&c);
-	json_decref(arg);
+	arca_json_free(arg);
 	return rc;
 }
 
-static json_t *
+static struct arca_json *
 commit_info(const char *path)
 {
-	return json_pack("{s:s, s:s, s:b, s:b, s:b}", "path", path, "mode",
-	    "overwrite", "autorename", 0, "mute", 1, "strict_conflict", 0);
+	struct arca_json *a = dpbx_arg("path", path);
+
+	if (a != NULL && (arca_json_set_str(a, "mode", "overwrite") != 0 ||
+	    arca_json_set_bool(a, "autorename", 0) != 0 ||
+	    arca_json_set_bool(a, "mute", 1) != 0 ||
+	    arca_json_set_bool(a, "strict_conflict", 0) != 0)) {
+		arca_json_free(a);
+		a = NULL;
+	}
+	return a;
+}
+
+/*
+ * The argument of upload_session/append_v2 (path NULL) or of
+ * upload_session/finish (committing to path); NULL when a string is not
+ * UTF-8 or out of memory.
+ */
+static struct arca_json *
+session_arg(const char *sid, uint64_t off, const char *path)
+{
+	struct arca_json *a, *cur;
+
+	if ((a = arca_json_object()) == NULL)
+		return NULL;
+	if ((cur = arca_json_object()) == NULL ||
+	    arca_json_set_utf8(cur, "session_id", sid) != 0 ||
+	    arca_json_set_int(cur, "offset", (int64_t)off) != 0) {
+		arca_json_free(cur);
+		goto fail;
+	}
+	/* set() owns cur from here, on failure too. */
+	if (arca_json_set(a, "cursor", cur) != 0)
+		goto fail;
+	if (path == NULL ? arca_json_set_bool(a, "close", 0) != 0 :
+	    arca_json_set(a, "commit", commit_info(path)) != 0)
+		goto fail;
+	return a;
+fail:
+	arca_json_free(a);
+	return NULL;
 }
 
 /* The offset Dropbox says the session is at, from an incorrect_offset. */
 static int
-correct_offset(json_t *e, uint64_t *off)
+correct_offset(struct arca_json *e, uint64_t *off)
 {
-	json_t *n;
+	int64_t n;
 	int depth;
 
-	for (depth = 0; depth < 4 && json_is_object(e); depth++) {
+	for (depth = 0; depth < 4 && arca_json_is_object(e); depth++) {
 		if (strcmp(arca_dpbx_tag(e), "incorrect_offset") == 0) {
-			n = json_object_get(e, "correct_offset");
-			if (!json_is_integer(n) || json_integer_value(n) < 0)
+			if (arca_json_get_int(e, "correct_offset", &n) != 0 ||
+			    n < 0)
 				return -1;
-			*off = (uint64_t)json_integer_value(n);
+			*off = (uint64_t)n;
 			return 0;
 		}
-		e = json_object_get(e, arca_dpbx_tag(e));
+		e = arca_json_get(e, arca_dpbx_tag(e));
 	}
 	return -1;
 }
@@ -252,21 +306,25 @@ static int
 dpbx_session(struct arca_dpbx *st, int fd, uint64_t size, const char *path,
     const char *what, struct arca_dpbx_call *c)
 {
-	json_t *arg = NULL;
+	struct arca_json *arg = NULL;
 	char *sid = NULL;
 	const char *s;
 	uint64_t off, n, good;
 	int rc;
 
-	arg = json_pack("{s:b}", "close", 0);
+	if ((arg = arca_json_object()) == NULL ||
+	    arca_json_set_bool(arg, "close", 0) != 0) {
+		rc = arca_error(st->ctx, ARCA_ERR_NOMEM, "out of memory");
+		goto out;
+	}
 	arca_dpbx_call_init(c, ARCA_DPBX_UPLOAD, "files/upload_session/start",
 	    arg, what);
 	c->body_fd = fd;
 	c->body_len = st->chunk;
 	if ((rc = arca_dpbx_call(st, c)) != 0)
 		goto out;
-	if ((s = json_string_value(json_object_get(c->result,
-	    "session_id"))) == NULL || (sid = arca_strdup(s)) == NULL) {
+	if ((s = arca_json_get_str(c->result,
+	    "session_id")) == NULL || (sid = arca_strdup(s)) == NULL) {
 		rc = arca_error(st->ctx, ARCA_ERR_RETRY, "%s: no session_id "
 		    "in Dropbox's answer", what);
 		goto out;
@@ -274,16 +332,9 @@ dpbx_session(struct arca_dpbx *st, int fd, uint64_t size, const char *path,
 	off = st->chunk;
 	for (;;) {
 		n = size - off > st->chunk ? st->chunk : size - off;
-		json_decref(arg);
-		if (off + n < size)
-			arg = json_pack("{s:{s:s, s:I}, s:b}", "cursor",
-			    "session_id", sid, "offset", (json_int_t)off,
-			    "close", 0);
-		else
-			arg = json_pack("{s:{s:s, s:I}, s:o}", "cursor",
-			    "session_id", sid, "offset", (json_int_t)off,
-			    "commit", commit_info(path));
-		if (arg == NULL) {
+		arca_json_free(arg);
+		if ((arg = session_arg(sid, off, off + n < size ? NULL :
+		    path)) == NULL) {
 			rc = arca_error(st->ctx, ARCA_ERR_USAGE, "%s: the name "
 			    "is not UTF-8", what);
 			goto out;
@@ -311,7 +362,7 @@ dpbx_session(struct arca_dpbx *st, int fd, uint64_t size, const char *path,
 		off += n;
 	}
 out:
-	json_decref(arg);
+	arca_json_free(arg);
 	free(sid);
 	return rc;
 }
@@ -323,9 +374,9 @@ dpbx_put(void *vst, const char *local_path, const char *name)
 	struct arca_dpbx_call c;
 	char hash[DPBX_HASH_HEX], *path = NULL, what[512];
 	const char *rhash;
-	json_t *arg = NULL;
+	struct arca_json *arg = NULL;
 	struct stat sb;
-	json_int_t rsize;
+	int64_t rsize;
 	int fd = -1, rc, e;
 
 	arca_dpbx_call_init(&c, ARCA_DPBX_UPLOAD, "", NULL, "");
@@ -358,10 +409,11 @@ dpbx_put(void *vst, const char *local_path, const char *name)
 		rc = dpbx_session(st, fd, (uint64_t)sb.st_size, path, what, &c);
 	if (rc != 0)
 		goto out;
-	rhash = json_string_value(json_object_get(c.result, "content_hash"));
-	rsize = json_integer_value(json_object_get(c.result, "size"));
+	rhash = arca_json_get_str(c.result, "content_hash");
+	if (arca_json_get_int(c.result, "size", &rsize) != 0)
+		rsize = -1;
 	if (rhash == NULL || strcmp(rhash, hash) != 0 ||
-	    rsize != (json_int_t)sb.st_size) {
+	    rsize != (int64_t)sb.st_size) {
 		char msg[sizeof(st->ctx->errmsg)];
 
 		snprintf(msg, sizeof(msg), "%s: Dropbox holds %lld bytes with "
@@ -381,7 +433,7 @@ dpbx_put(void *vst, const char *local_path, const char *name)
 	    path, (long long)sb.st_size, hash);
 out:
 	arca_dpbx_call_free(&c);
-	json_decref(arg);
+	arca_json_free(arg);
 	free(path);
 	if (fd != -1)
 		close(fd);
@@ -395,8 +447,9 @@ dpbx_get(void *vst, const char *name, const char *local_path)
 	struct arca_dpbx_call c;
 	char hash[DPBX_HASH_HEX], *path = NULL, what[512];
 	const char *rhash;
-	json_t *arg = NULL;
+	struct arca_json *arg = NULL;
 	struct stat sb;
+	int64_t rsize;
 	int fd = -1, rc, e;
 
 	arca_dpbx_call_init(&c, ARCA_DPBX_DOWNLOAD, "", NULL, "");
@@ -404,7 +457,7 @@ dpbx_get(void *vst, const char *name, const char *local_path)
 	    st->where);
 	if ((path = dpbx_path(st, name)) == NULL)
 		return ARCA_ERR_NOMEM;
-	if ((arg = json_pack("{s:s}", "path", path)) == NULL) {
+	if ((arg = dpbx_arg("path", path)) == NULL) {
 		rc = arca_error(st->ctx, ARCA_ERR_USAGE, "%s: the name is not "
 		    "UTF-8", what);
 		goto out;
@@ -434,14 +487,14 @@ dpbx_get(void *vst, const char *name, const char *local_path)
 	}
 	if ((rc = arca_dpbx_content_hash(st->ctx, fd, local_path, hash)) != 0)
 		goto out;
-	rhash = json_string_value(json_object_get(c.result, "content_hash"));
-	if (json_integer_value(json_object_get(c.result, "size")) !=
-	    (json_int_t)sb.st_size || (rhash != NULL && strcmp(rhash, hash) !=
-	    0))
+	rhash = arca_json_get_str(c.result, "content_hash");
+	if (arca_json_get_int(c.result, "size", &rsize) != 0)
+		rsize = -1;
+	if (rsize != (int64_t)sb.st_size || (rhash != NULL &&
+	    strcmp(rhash, hash) != 0))
 		rc = arca_error(st->ctx, ARCA_ERR_RETRY, "%s: got %lld bytes "
 		    "with content_hash %s, Dropbox says %lld bytes with %.64s",
-		    what, (long long)sb.st_size, hash, (long long)
-		    json_integer_value(json_object_get(c.result, "size")),
+		    what, (long long)sb.st_size, hash, (long long)rsize,
 		    rhash ? rhash : "(none)");
 out:
 	if (fd != -1 && close(fd) == -1 && rc == 0) {
@@ -450,27 +503,29 @@ out:
 		    local_path, strerror(e));
 	}
 	arca_dpbx_call_free(&c);
-	json_decref(arg);
+	arca_json_free(arg);
 	free(path);
 	return rc;
 }
 
 /* Add the files among entries to out. */
 static int
-list_entries(struct arca_ctx *ctx, const char *where, json_t *entries,
-    struct arca_strlist *out)
+list_entries(struct arca_ctx *ctx, const char *where,
+    struct arca_json *entries, struct arca_strlist *out)
 {
 	const char *name;
-	json_t *e;
-	size_t i;
+	struct arca_json *e;
+	size_t i, n;
 
-	if (!json_is_array(entries))
+	if (!arca_json_is_array(entries))
 		return arca_error(ctx, ARCA_ERR_RETRY, "listing %s: no "
 		    "entries in Dropbox's answer", where);
-	json_array_foreach(entries, i, e) {
+	n = arca_json_array_len(entries);
+	for (i = 0; i < n; i++) {
+		e = arca_json_array_at(entries, i);
 		if (strcmp(arca_dpbx_tag(e), "file") != 0)
 			continue;
-		name = json_string_value(json_object_get(e, "name"));
+		name = arca_json_get_str(e, "name");
 		/* A name that could point elsewhere is not ours. */
 		if (name == NULL || name[0] == '\0' || strchr(name, '/') ||
 		    strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
@@ -491,20 +546,20 @@ list_entries(struct arca_ctx *ctx, const char *where, json_t *entries,
  * freed first) for the next page or NULL when there is none.
  */
 static int
-list_page(struct arca_ctx *ctx, const char *where, json_t *page,
-    struct arca_strlist *out, char **cursor)
+list_page(struct arca_ctx *ctx, const char *where,
+    struct arca_json *page, struct arca_strlist *out, char **cursor)
 {
 	const char *c;
 	int rc;
 
 	free(*cursor);
 	*cursor = NULL;
-	if ((rc = list_entries(ctx, where, json_object_get(page, "entries"),
+	if ((rc = list_entries(ctx, where, arca_json_get(page, "entries"),
 	    out)) != 0)
 		return rc;
-	if (!json_is_true(json_object_get(page, "has_more")))
+	if (!arca_json_get_bool(page, "has_more", 0))
 		return 0;
-	if ((c = json_string_value(json_object_get(page, "cursor"))) == NULL ||
+	if ((c = arca_json_get_str(page, "cursor")) == NULL ||
 	    c[0] == '\0')
 		return arca_error(ctx, ARCA_ERR_RETRY, "listing %s: no cursor "
 		    "in Dropbox's answer", where);
@@ -517,7 +572,7 @@ int
 arca_dpbx_list_page(struct arca_ctx *ctx, const char *where,
     const char *text, size_t len, struct arca_strlist *out, char **cursor)
 {
-	json_t *j;
+	struct arca_json *j;
 	int rc;
 
 	*cursor = NULL;
@@ -525,7 +580,7 @@ arca_dpbx_list_page(struct arca_ctx *ctx, const char *where,
 		return arca_error(ctx, ARCA_ERR_RETRY, "listing %s: Dropbox "
 		    "answered with malformed JSON", where);
 	rc = list_page(ctx, where, j, out, cursor);
-	json_decref(j);
+	arca_json_free(j);
 	return rc;
 }
 
@@ -535,12 +590,17 @@ dpbx_list(void *vst, struct arca_strlist *out)
 	struct arca_dpbx *st = vst;
 	struct arca_dpbx_call c;
 	char what[512], *cursor = NULL;
-	json_t *arg;
+	struct arca_json *arg;
 	int rc;
 
 	snprintf(what, sizeof(what), "listing of %s", st->where);
-	arg = json_pack("{s:s, s:b, s:b, s:i}", "path", st->folder,
-	    "recursive", 0, "include_deleted", 0, "limit", 2000);
+	if ((arg = dpbx_arg("path", st->folder)) != NULL &&
+	    (arca_json_set_bool(arg, "recursive", 0) != 0 ||
+	    arca_json_set_bool(arg, "include_deleted", 0) != 0 ||
+	    arca_json_set_int(arg, "limit", 2000) != 0)) {
+		arca_json_free(arg);
+		arg = NULL;
+	}
 	if (arg == NULL)
 		return arca_error(st->ctx, ARCA_ERR_USAGE, "%s: the folder "
 		    "name is not UTF-8", what);
@@ -558,8 +618,8 @@ dpbx_list(void *vst, struct arca_strlist *out)
 		if ((rc = list_page(st->ctx, st->where, c.result, out,
 		    &cursor)) != 0 || cursor == NULL)
 			goto out;
-		json_decref(arg);
-		if ((arg = json_pack("{s:s}", "cursor", cursor)) == NULL) {
+		arca_json_free(arg);
+		if ((arg = dpbx_arg("cursor", cursor)) == NULL) {
 			rc = arca_error(st->ctx, ARCA_ERR_RETRY, "%s: the "
 			    "cursor is not UTF-8", what);
 			goto out;
@@ -578,7 +638,7 @@ dpbx_list(void *vst, struct arca_strlist *out)
 	}
 out:
 	arca_dpbx_call_free(&c);
-	json_decref(arg);
+	arca_json_free(arg);
 	free(cursor);
 	return rc;
 }

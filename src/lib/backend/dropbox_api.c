@@ -2,8 +2,7 @@
  * dropbox_api.c: calls to Dropbox's API v2 for the Dropbox backend
  * (dropbox.c): the three styles of endpoint, access tokens and their
  * renewal, 429s waited out, error answers turned into messages, and
- * content_hash.  With dropbox.c and dropbox_auth.c, the only code that
- * includes <jansson.h>.
+ * content_hash.  JSON through util/json.c.
  *
  * RPC endpoints (api host) take a JSON body; upload and download endpoints
  * (content host) take their argument as JSON in the Dropbox-API-Arg
@@ -18,7 +17,6 @@
  * union ({".tag": ...}) and an error_summary, which become the message.
  */
 #include <errno.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +27,7 @@
 #include "crypto/digest.h"
 #include "util/buf.h"
 #include "util/ctx.h"
+#include "util/json.h"
 
 #define DPBX_BLOCK		(4u << 20)	/* content_hash block */
 #define DPBX_RATE_TRIES		8	/* 429s waited out per call */
@@ -37,7 +36,7 @@
 
 void
 arca_dpbx_call_init(struct arca_dpbx_call *c, enum arca_dpbx_style style,
-    const char *route, json_t *arg, const char *what)
+    const char *route, struct arca_json *arg, const char *what)
 {
 	memset(c, 0, sizeof(*c));
 	c->style = style;
@@ -51,8 +50,8 @@ arca_dpbx_call_init(struct arca_dpbx_call *c, enum arca_dpbx_style style,
 void
 arca_dpbx_call_free(struct arca_dpbx_call *c)
 {
-	json_decref(c->result);
-	json_decref(c->error);
+	arca_json_free(c->result);
+	arca_json_free(c->error);
 	c->result = c->error = NULL;
 }
 
@@ -65,8 +64,8 @@ arca_dpbx_unhex(const char *hex, unsigned char *out, size_t n)
 	int hi, lo;
 
 	for (i = 0; i < n; i++) {
-		hi = hex[2 * i];
-		lo = hex[2 * i + 1];
+		hi = (unsigned char)hex[2 * i];
+		lo = (unsigned char)hex[2 * i + 1];
 		hi = hi <= '9' ? hi - '0' : hi - 'a' + 10;
 		lo = lo <= '9' ? lo - '0' : lo - 'a' + 10;
 		if (hi < 0 || hi > 15 || lo < 0 || lo > 15)
@@ -195,9 +194,9 @@ tag_meaning(const char *summary)
 
 /* The .tag of union u, or "". */
 const char *
-arca_dpbx_tag(json_t *u)
+arca_dpbx_tag(const struct arca_json *u)
 {
-	const char *s = json_string_value(json_object_get(u, ".tag"));
+	const char *s = arca_json_get_str(u, ".tag");
 
 	return s ? s : "";
 }
@@ -207,15 +206,16 @@ arca_dpbx_tag(json_t *u)
  * down to the last.
  */
 const char *
-arca_dpbx_leaf_tag(json_t *e)
+arca_dpbx_leaf_tag(const struct arca_json *e)
 {
 	const char *tag = arca_dpbx_tag(e);
-	json_t *next;
+	struct arca_json *next;
 	int depth;
 
 	for (depth = 0; depth < 8; depth++) {
-		next = json_object_get(e, tag);
-		if (!json_is_object(next) || arca_dpbx_tag(next)[0] == '\0')
+		next = arca_json_get(e, tag);
+		if (!arca_json_is_object(next) ||
+		    arca_dpbx_tag(next)[0] == '\0')
 			break;
 		e = next;
 		tag = arca_dpbx_tag(e);
@@ -235,10 +235,13 @@ text_line(const char *b, size_t len, char *out, size_t n)
 	out[j] = '\0';
 }
 
-json_t *
+struct arca_json *
 arca_dpbx_parse_json(const char *s, size_t n)
 {
-	return json_loadb(s, n, JSON_DECODE_ANY, NULL);
+	struct arca_json *j;
+
+	/* No context: each caller says what was malformed in its words. */
+	return arca_json_parse(NULL, s, n, n, &j) == 0 ? j : NULL;
 }
 
 void
@@ -246,13 +249,13 @@ arca_dpbx_error_text(const char *body, size_t len, char *out, size_t n)
 {
 	char summary[256];
 	const char *v, *meaning;
-	json_t *j;
+	struct arca_json *j;
 
 	j = arca_dpbx_parse_json(body, len);
-	v = json_string_value(json_object_get(j, "error_summary"));
-	trim_summary(v ? v : arca_dpbx_leaf_tag(json_object_get(j, "error")),
+	v = arca_json_get_str(j, "error_summary");
+	trim_summary(v ? v : arca_dpbx_leaf_tag(arca_json_get(j, "error")),
 	    summary, sizeof(summary));
-	json_decref(j);
+	arca_json_free(j);
 	if (summary[0] == '\0')
 		text_line(body, len, summary, sizeof(summary));
 	meaning = tag_meaning(summary);
@@ -287,14 +290,15 @@ arca_dpbx_form_add(struct arca_buf *b, const char *name,
 
 int
 arca_dpbx_oauth_post(struct arca_ctx *ctx, struct arca_http *http,
-    const char *api, struct arca_buf *form, const char *what, json_t **out)
+    const char *api, struct arca_buf *form, const char *what,
+    struct arca_json **out)
 {
 	static const char *const hdrs[] = {
 		"Content-Type: application/x-www-form-urlencoded", NULL };
 	struct arca_http_req r;
 	char *url = NULL, line[320];
 	const char *body, *err, *desc;
-	json_t *j = NULL;
+	struct arca_json *j = NULL;
 	size_t len;
 	long status;
 	int rc;
@@ -313,7 +317,7 @@ arca_dpbx_oauth_post(struct arca_ctx *ctx, struct arca_http *http,
 	body = arca_http_body(http, &len);
 	j = arca_dpbx_parse_json(body, len);
 	if (status == 200) {
-		if (!json_is_object(j)) {
+		if (!arca_json_is_object(j)) {
 			rc = arca_error(ctx, ARCA_ERR_RETRY, "%s: Dropbox "
 			    "answered with malformed JSON", what);
 			goto out;
@@ -326,8 +330,8 @@ arca_dpbx_oauth_post(struct arca_ctx *ctx, struct arca_http *http,
 		rc = arca_http_status_error(http, status, what);
 		goto out;
 	}
-	err = json_string_value(json_object_get(j, "error"));
-	desc = json_string_value(json_object_get(j, "error_description"));
+	err = arca_json_get_str(j, "error");
+	desc = arca_json_get_str(j, "error_description");
 	if (err == NULL)
 		text_line(body, len, line, sizeof(line));
 	else
@@ -336,7 +340,7 @@ arca_dpbx_oauth_post(struct arca_ctx *ctx, struct arca_http *http,
 	rc = arca_error(ctx, ARCA_ERR_BACKEND, "%s: Dropbox refused (%ld): "
 	    "%s", what, status, line);
 out:
-	json_decref(j);
+	arca_json_free(j);
 	free(url);
 	return rc;
 }
@@ -347,7 +351,7 @@ dpbx_refresh(struct arca_dpbx *st)
 {
 	struct arca_buf form = { 0 };
 	const char *tok;
-	json_t *j = NULL;
+	struct arca_json *j = NULL;
 	int rc;
 
 	arca_info(st->ctx, "dpbx: getting a new access token");
@@ -365,13 +369,17 @@ dpbx_refresh(struct arca_dpbx *st)
 			char msg[sizeof(st->ctx->errmsg)];
 
 			snprintf(msg, sizeof(msg), "%s", st->ctx->errmsg);
+			/* The token endpoint's 4xx answer (not a TLS or
+			 * connection failure): the credentials are refused. */
+			if (strstr(msg, ": Dropbox refused (") != NULL)
+				rc = ARCA_ERR_AUTH;
 			rc = arca_error(st->ctx, rc, "%.1800s; check "
 			    "DPBX_APP_KEY and DPBX_REFRESH_TOKEN (arca "
 			    "dropbox-auth makes a new one)", msg);
 		}
 		goto out;
 	}
-	if ((tok = json_string_value(json_object_get(j, "access_token"))) ==
+	if ((tok = arca_json_get_str(j, "access_token")) ==
 	    NULL || tok[0] == '\0') {
 		rc = arca_error(st->ctx, ARCA_ERR_RETRY, "refreshing the "
 		    "Dropbox access token: no access_token in the answer");
@@ -380,15 +388,9 @@ dpbx_refresh(struct arca_dpbx *st)
 	if (arca_dpbx_set_str(&st->access, tok) != 0)
 		rc = arca_error(st->ctx, ARCA_ERR_NOMEM, "out of memory");
 out:
-	if (j != NULL) {
-		/* The answer holds the token: clear our copy of it. */
-		json_t *t = json_object_get(j, "access_token");
-
-		if (json_is_string(t))
-			explicit_bzero((char *)json_string_value(t),
-			    json_string_length(t));
-	}
-	json_decref(j);
+	/* The answer holds the token: clear our copy of it. */
+	arca_json_wipe_str(j, "access_token");
+	arca_json_free(j);
 	arca_buf_wipe(&form);
 	return rc;
 }
@@ -399,33 +401,35 @@ dpbx_http_error(struct arca_dpbx *st, struct arca_dpbx_call *c, long status)
 {
 	const char *body = arca_http_body(st->http, NULL), *tag;
 	char line[320];
-	json_t *j;
+	struct arca_json *j;
 
 	if (status == 401) {
 		j = arca_dpbx_parse_json(body, strlen(body));
-		tag = arca_dpbx_tag(json_object_get(j, "error"));
+		tag = arca_dpbx_tag(arca_json_get(j, "error"));
 		if (tag[0] == '\0')
 			tag = "unauthorized";
 		snprintf(line, sizeof(line), "%s", tag);
-		json_decref(j);
+		arca_json_free(j);
 		if (strcmp(line, "expired_access_token") == 0 &&
 		    st->refresh != NULL)
 			return arca_error(st->ctx, ARCA_ERR_BACKEND, "%s: "
 			    "Dropbox says the access token it just gave has "
 			    "expired (is the clock right?)", c->what);
+		/* Refused credentials are an auth error (exit 31, as
+		 * for SSH, WebDAV and S3), never retried. */
 		if (strcmp(line, "expired_access_token") == 0)
-			return arca_error(st->ctx, ARCA_ERR_BACKEND, "%s: the "
+			return arca_error(st->ctx, ARCA_ERR_AUTH, "%s: the "
 			    "Dropbox access token has expired (access tokens "
 			    "last 4 hours): set DPBX_APP_KEY and "
 			    "DPBX_REFRESH_TOKEN (see arca dropbox-auth) so "
 			    "arca can renew it", c->what);
 		if (strcmp(line, "missing_scope") == 0)
-			return arca_error(st->ctx, ARCA_ERR_BACKEND, "%s: the "
+			return arca_error(st->ctx, ARCA_ERR_AUTH, "%s: the "
 			    "Dropbox app lacks a permission (missing_scope): "
 			    "give it files.content.read, files.content.write "
 			    "and files.metadata.read, then authorize again",
 			    c->what);
-		return arca_error(st->ctx, ARCA_ERR_BACKEND, "%s: Dropbox "
+		return arca_error(st->ctx, ARCA_ERR_AUTH, "%s: Dropbox "
 		    "refused the credentials (%s)", c->what, line);
 	}
 	if (status == 403)
@@ -447,7 +451,7 @@ arca_dpbx_call(struct arca_dpbx *st, struct arca_dpbx_call *c)
 	struct arca_buf auth = { 0 }, arghdr = { 0 };
 	const char *hdrs[5], *body, *v;
 	char *argjson = NULL, *url = NULL, line[320];
-	json_t *j = NULL;
+	struct arca_json *j = NULL;
 	int refreshed = 0, rate = 0, rc = 0, nh;
 	double wait;
 	size_t len;
@@ -456,8 +460,8 @@ arca_dpbx_call(struct arca_dpbx *st, struct arca_dpbx_call *c)
 	arca_dpbx_call_free(c);
 	if (st->access == NULL && (rc = dpbx_refresh(st)) != 0)
 		return rc;
-	if (c->arg != NULL && (argjson = json_dumps(c->arg, JSON_COMPACT |
-	    JSON_ENSURE_ASCII | JSON_ENCODE_ANY)) == NULL) {
+	if (c->arg != NULL && (argjson = arca_json_dump_ascii(c->arg)) ==
+	    NULL) {
 		rc = arca_error(st->ctx, ARCA_ERR_USAGE, "%s: cannot encode "
 		    "the request (names must be UTF-8)", c->what);
 		goto out;
@@ -548,27 +552,28 @@ arca_dpbx_call(struct arca_dpbx *st, struct arca_dpbx_call *c)
 		 * one left next to a good refresh token. */
 		if (status == 401 && !refreshed && st->refresh != NULL) {
 			j = arca_dpbx_parse_json(body, len);
-			v = arca_dpbx_tag(json_object_get(j, "error"));
+			v = arca_dpbx_tag(arca_json_get(j, "error"));
 			if (strcmp(v, "expired_access_token") == 0 ||
 			    strcmp(v, "invalid_access_token") == 0) {
-				json_decref(j);
+				arca_json_free(j);
 				j = NULL;
 				refreshed = 1;
 				if ((rc = dpbx_refresh(st)) != 0)
 					goto out;
 				continue;
 			}
-			json_decref(j);
+			arca_json_free(j);
 			j = NULL;
 		}
 		if (status == 429) {
 			j = arca_dpbx_parse_json(body, len);
-			wait = json_number_value(json_object_get(
-			    json_object_get(j, "error"), "retry_after"));
+			wait = 0;
+			(void)arca_json_get_number(arca_json_get(j, "error"),
+			    "retry_after", &wait);
 			v = arca_http_header(st->http, "Retry-After");
 			wait = arca_http_retry_after(v, wait,
 			    DPBX_RATE_WAIT_MAX);
-			json_decref(j);
+			arca_json_free(j);
 			j = NULL;
 			if (!(wait > 0))
 				wait = 1 << (rate < 6 ? rate : 6);
@@ -585,8 +590,8 @@ arca_dpbx_call(struct arca_dpbx *st, struct arca_dpbx_call *c)
 		}
 		if (status == 409) {
 			j = arca_dpbx_parse_json(body, len);
-			c->error = json_incref(json_object_get(j, "error"));
-			json_decref(j);
+			c->error = arca_json_ref(arca_json_get(j, "error"));
+			arca_json_free(j);
 			j = NULL;
 			arca_dpbx_error_text(body, len, line, sizeof(line));
 			rc = arca_error(st->ctx, strstr(line,
@@ -599,7 +604,7 @@ arca_dpbx_call(struct arca_dpbx *st, struct arca_dpbx_call *c)
 		goto out;
 	}
 out:
-	json_decref(j);
+	arca_json_free(j);
 	arca_buf_wipe(&auth);
 	arca_buf_free(&arghdr);
 	free(argjson);

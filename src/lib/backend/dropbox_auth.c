@@ -7,7 +7,6 @@
  * app secret is needed (DPBX_APP_SECRET is sent when set).
  */
 #include <errno.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 #include "crypto/digest.h"
 #include "util/buf.h"
 #include "util/ctx.h"
+#include "util/json.h"
 
 
 static int
@@ -107,7 +107,7 @@ arca_dropbox_auth_finish(struct arca_ctx *ctx, const char *app_key,
 	struct arca_http *http = NULL;
 	struct arca_buf form = { 0 };
 	const char *tok, *acct;
-	json_t *j = NULL, *t;
+	struct arca_json *j = NULL;
 	char *api = NULL;
 	int rc;
 
@@ -130,14 +130,14 @@ arca_dropbox_auth_finish(struct arca_ctx *ctx, const char *app_key,
 	if ((rc = arca_dpbx_oauth_post(ctx, http, api, &form, "getting the "
 	    "Dropbox refresh token", &j)) != 0)
 		goto out;
-	if ((tok = json_string_value(json_object_get(j, "refresh_token"))) ==
+	if ((tok = arca_json_get_str(j, "refresh_token")) ==
 	    NULL || tok[0] == '\0') {
 		rc = arca_error(ctx, ARCA_ERR_BACKEND, "Dropbox gave no "
 		    "refresh token (was token_access_type=offline dropped "
 		    "from the URL?)");
 		goto out;
 	}
-	acct = json_string_value(json_object_get(j, "account_id"));
+	acct = arca_json_get_str(j, "account_id");
 	if ((*refresh_token = arca_strdup(tok)) == NULL ||
 	    (acct != NULL && (*account = arca_strdup(acct)) == NULL)) {
 		arca_wipe_free(*refresh_token);
@@ -145,15 +145,9 @@ arca_dropbox_auth_finish(struct arca_ctx *ctx, const char *app_key,
 		rc = arca_error(ctx, ARCA_ERR_NOMEM, "out of memory");
 	}
 out:
-	if (j != NULL) {
-		if (json_is_string(t = json_object_get(j, "refresh_token")))
-			explicit_bzero((char *)json_string_value(t),
-			    json_string_length(t));
-		if (json_is_string(t = json_object_get(j, "access_token")))
-			explicit_bzero((char *)json_string_value(t),
-			    json_string_length(t));
-	}
-	json_decref(j);
+	arca_json_wipe_str(j, "refresh_token");
+	arca_json_wipe_str(j, "access_token");
+	arca_json_free(j);
 	arca_buf_wipe(&form);
 	arca_http_free(http);
 	free(api);

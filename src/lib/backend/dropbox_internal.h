@@ -8,8 +8,8 @@
  *			429s, errors, content_hash
  *   dropbox_auth.c	the PKCE flow of `arca dropbox-auth` (dropbox.h)
  *
- * JSON values are jansson's (struct json_t is its json_t); only these
- * files include <jansson.h>.
+ * JSON values are util/json.c's (struct arca_json); none of these files
+ * includes <jansson.h>.
  */
 #ifndef ARCA_BACKEND_DROPBOX_INTERNAL_H
 #define ARCA_BACKEND_DROPBOX_INTERNAL_H
@@ -21,7 +21,7 @@ struct arca_buf;
 struct arca_ctx;
 struct arca_http;
 struct arca_strlist;
-struct json_t;
+struct arca_json;
 
 #define DPBX_API_DEFAULT	"https://api.dropboxapi.com"
 #define DPBX_CONTENT_DEFAULT	"https://content.dropboxapi.com"
@@ -56,20 +56,20 @@ enum arca_dpbx_style {
 struct arca_dpbx_call {
 	enum arca_dpbx_style style;
 	const char *route;	/* "files/upload" */
-	struct json_t *arg;	/* borrowed; NULL sends null */
+	struct arca_json *arg;	/* borrowed; NULL sends null */
 	int body_fd;		/* ARCA_DPBX_UPLOAD: what to send */
 	uint64_t body_off, body_len;
 	int out_fd;		/* ARCA_DPBX_DOWNLOAD: where the file goes */
 	size_t max_body;	/* 0: ARCA_HTTP_BODY_MAX */
 	const char *what;	/* "upload of NAME", for messages */
 	/* the answer */
-	struct json_t *result;	/* 200: the body, or Dropbox-API-Result */
-	struct json_t *error;	/* 409: the error union */
+	struct arca_json *result;	/* 200: the body, or Dropbox-API-Result */
+	struct arca_json *error;	/* 409: the error union */
 };
 
 /* Set c up for a call (fds -1, no answer); arg and what are borrowed. */
 void arca_dpbx_call_init(struct arca_dpbx_call *c,
-    enum arca_dpbx_style style, const char *route, struct json_t *arg,
+    enum arca_dpbx_style style, const char *route, struct arca_json *arg,
     const char *what);
 /* Drop the answer of c. */
 void arca_dpbx_call_free(struct arca_dpbx_call *c);
@@ -90,7 +90,7 @@ int arca_dpbx_call(struct arca_dpbx *st, struct arca_dpbx_call *c);
  */
 int arca_dpbx_oauth_post(struct arca_ctx *ctx, struct arca_http *http,
     const char *api, struct arca_buf *form, const char *what,
-    struct json_t **out);
+    struct arca_json **out);
 /* Append "&name=value", form-encoded; 0 or ARCA_ERR_NOMEM. */
 int arca_dpbx_form_add(struct arca_buf *b, const char *name,
     const char *value);
@@ -101,11 +101,11 @@ char *arca_dpbx_base_url(const char *name, const char *dflt);
 int arca_dpbx_set_str(char **dst, const char *src);
 
 /* Any JSON value from s[0..n), or NULL. */
-struct json_t *arca_dpbx_parse_json(const char *s, size_t n);
+struct arca_json *arca_dpbx_parse_json(const char *s, size_t n);
 /* The ".tag" of union u, or "". */
-const char *arca_dpbx_tag(struct json_t *u);
+const char *arca_dpbx_tag(const struct arca_json *u);
 /* The innermost tag of {".tag": "x", "x": {".tag": ...}}. */
-const char *arca_dpbx_leaf_tag(struct json_t *e);
+const char *arca_dpbx_leaf_tag(const struct arca_json *e);
 /* Lower-case hex (2n digits) to n bytes; -1 on a bad digit. */
 int arca_dpbx_unhex(const char *hex, unsigned char *out, size_t n);
 

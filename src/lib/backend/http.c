@@ -631,16 +631,14 @@ arca_http_retry_after(const char *v, double dflt, double max)
 	double d;
 	time_t t;
 
-	if (v == NULL || *v == '\0')
-		d = dflt;
-	else if (isdigit((unsigned char)*v)) {
+	d = dflt;
+	if (v != NULL && isdigit((unsigned char)*v)) {
 		d = strtod(v, &end);
 		if (*end != '\0')
 			d = dflt;
-	} else if ((t = curl_getdate(v, NULL)) != -1)
+	} else if (v != NULL && *v != '\0' &&
+	    (t = curl_getdate(v, NULL)) != -1)
 		d = difftime(t, time(NULL));
-	else
-		d = dflt;
 	if (!(d >= 0))
 		d = 0;
 	return d > max ? max : d;

@@ -14,8 +14,9 @@
  *		rclone moveto to the name: rclone checks size and hash of the
  *		copy, and a cut-off upload never shows under the name
  *   get	rclone cat, straight into the file
- *   list	rclone lsjson --files-only, read with jansson
- *   del	rclone deletefile
+ *   list	rclone lsjson --files-only, read by rclone_lsjson.c
+ *   del	rclone deletefile; several at once: rclone delete
+ *		--files-from-raw
  *
  * rclone is run without a shell (posix_spawnp, "rclone" on PATH) with
  * --retries 1: the core owns retries, rclone keeps its per-request
@@ -36,19 +37,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <jansson.h>
-
 #include "backend/backend.h"
+#include "backend/rclone_internal.h"
 #include "util/buf.h"
 #include "util/ctx.h"
 
 extern char **environ;
 
 #define RCLONE_BIN	"rclone"
-#define RCLONE_TMP_MARK	".arca-tmp-"
-/* lsjson output is untrusted: about 2 million entries fit. */
-#define RCLONE_OUT_MAX	(256u * 1024 * 1024)
-#define RCLONE_MAX_NAMES	4000000
+#define RCLONE_TMP_MARK	ARCA_RCLONE_TMP_MARK
+#define RCLONE_OUT_MAX	ARCA_RCLONE_OUT_MAX
 /* What we keep of rclone's stderr: its last words say what failed. */
 #define RCLONE_ERR_KEEP	8192
 #define RCLONE_MAX_ARGS	16
@@ -124,7 +122,7 @@ split_remote(const char *spec, struct arca_buf *shown, int *err)
 				*err |= arca_buf_puts(shown, "***");
 			continue;
 		} else if (inval && (*p == '\'' || *p == '"') && p[-1] == '=') {
-			q = *p;
+			q = (unsigned char)*p;
 		}
 		if (!(inval && secret))
 			*err |= arca_buf_putc(shown, *p);
@@ -343,7 +341,7 @@ rclone_run(struct rclone_state *st, const char *const *args, int in_fd,
 			}
 			if (pf[i].fd == ep[0])
 				keep_tail(err, buf, (size_t)r);
-			else if (out->len < out->max)
+			else if (out != NULL && out->len < out->max)
 				/* over the cap: drained, not kept; the caller
 				 * sees len == max */
 				arca_buf_append(out, buf, (size_t)r < out->max -
@@ -391,6 +389,25 @@ transient(const char *msg)
 }
 
 /*
+ * rclone's words for credentials the service refused (its SSH client,
+ * HTTP 401/403 from WebDAV and S3, S3's and others' error codes).
+ */
+static int
+refused_login(const char *msg)
+{
+	static const char *const words[] = { "unable to authenticate",
+		"401 Unauthorized", "403 Forbidden", "InvalidAccessKeyId",
+		"SignatureDoesNotMatch", "AccessDenied", "invalid_grant",
+		"invalid_access_token" };
+	size_t i;
+
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strstr(msg, words[i]) != NULL)
+			return 1;
+	return 0;
+}
+
+/*
  * Turn a failed rclone run (status != 0) into an error.  rclone's exit
  * codes: 3 directory not found, 4 file not found, 5 temporary, 7 fatal,
  * 8 transfer limit; 1, 2, 6 say little, so those count as transient
@@ -425,6 +442,9 @@ rclone_fail(struct rclone_state *st, int status, struct arca_buf *err,
 			    st->where);
 		}
 	}
+	/* A refused login is permanent: say so (exit 31), never retry. */
+	if (code != ARCA_ERR_NOTFOUND && msg != NULL && refused_login(msg))
+		code = ARCA_ERR_AUTH;
 	code = arca_error(st->ctx, code, "%s (rclone exit status %d): %s",
 	    what, status, msg ? msg : "out of memory");
 	free(msg);
@@ -600,63 +620,6 @@ out:
 }
 
 static int
-rclone_is_tmp(const char *name)
-{
-	return name[0] == '.' && strstr(name, RCLONE_TMP_MARK) != NULL;
-}
-
-/* Parse lsjson output: [{"Path":..,"Name":..,"IsDir":..}, ...] */
-static int
-rclone_parse_list(struct rclone_state *st, struct arca_buf *out,
-    struct arca_strlist *l)
-{
-	json_error_t je;
-	json_t *root, *e, *name;
-	size_t i;
-	int rc = 0;
-
-	if ((root = json_loadb((const char *)out->data, out->len, 0, &je)) ==
-	    NULL)
-		return arca_error(st->ctx, ARCA_ERR_BACKEND, "rclone lsjson of "
-		    "%s gave bad JSON: %s (line %d)", st->where, je.text,
-		    je.line);
-	if (!json_is_array(root)) {
-		rc = arca_error(st->ctx, ARCA_ERR_BACKEND, "rclone lsjson of %s "
-		    "gave no list", st->where);
-		goto out;
-	}
-	json_array_foreach(root, i, e) {
-		const char *s;
-
-		if (!json_is_object(e) || json_is_true(json_object_get(e,
-		    "IsDir")))
-			continue;
-		if ((name = json_object_get(e, "Path")) == NULL)
-			name = json_object_get(e, "Name");
-		if (!json_is_string(name))
-			continue;
-		s = json_string_value(name);
-		/* Flat names only; NUL inside would cut the name short. */
-		if (s[0] == '\0' || strchr(s, '/') != NULL ||
-		    strlen(s) != json_string_length(name) || rclone_is_tmp(s))
-			continue;
-		if (l->n >= RCLONE_MAX_NAMES) {
-			rc = arca_error(st->ctx, ARCA_ERR_BACKEND, "backup "
-			    "target %s holds more than %d files", st->where,
-			    RCLONE_MAX_NAMES);
-			goto out;
-		}
-		if (arca_strlist_add(l, s) != 0) {
-			rc = arca_error(st->ctx, ARCA_ERR_NOMEM, "out of memory");
-			goto out;
-		}
-	}
-out:
-	json_decref(root);
-	return rc;
-}
-
-static int
 rclone_list(void *vst, struct arca_strlist *l)
 {
 	struct rclone_state *st = vst;
@@ -681,7 +644,8 @@ rclone_list(void *vst, struct arca_strlist *l)
 		    "larger than %u bytes", st->where, RCLONE_OUT_MAX);
 		goto out;
 	}
-	rc = rclone_parse_list(st, &out, l);
+	rc = arca_rclone_parse_lsjson(st->ctx, st->where,
+	    (const char *)out.data, out.len, l);
 out:
 	arca_buf_free(&out);
 	arca_buf_free(&err);
@@ -727,6 +691,82 @@ out:
 	return rc;
 }
 
+/*
+ * Delete names with one rclone process: rclone delete with the names in
+ * a --files-from-raw list.  One process per file (deletefile) takes
+ * minutes for a retention run over a long chain.  Names that are not
+ * there simply match nothing.  A name with a line break cannot go in the
+ * list: then each is deleted on its own.
+ */
+static int
+rclone_del_many(void *vst, const char *const *names, size_t n)
+{
+	struct rclone_state *st = vst;
+	struct arca_buf err = { 0 }, list = { 0 };
+	char tmpl[] = "/tmp/arca-rclone-XXXXXX";
+	const char *tmpdir = getenv("TMPDIR");
+	char *file = NULL;
+	size_t i;
+	int fd = -1, rc = 0, status;
+
+	for (i = 0; i < n; i++)
+		if (strpbrk(names[i], "\r\n") != NULL)
+			break;
+	if (i < n) {
+		for (i = 0; i < n && rc == 0; i++)
+			rc = rclone_del(vst, names[i]);
+		return rc;
+	}
+	for (i = 0; i < n; i++)
+		if (arca_buf_printf(&list, "%s\n", names[i]) != 0) {
+			rc = arca_error(st->ctx, ARCA_ERR_NOMEM,
+			    "out of memory");
+			goto out;
+		}
+	if (tmpdir == NULL || *tmpdir == '\0')
+		file = strdup(tmpl);
+	else if (asprintf(&file, "%s/arca-rclone-XXXXXX", tmpdir) < 0)
+		file = NULL;
+	if (file == NULL) {
+		rc = arca_error(st->ctx, ARCA_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((fd = mkstemp(file)) < 0) {
+		rc = arca_error(st->ctx, ARCA_ERR_IO, "cannot make a temp "
+		    "file for rclone's list of files to delete (%s): %s",
+		    file, strerror(errno));
+		free(file);
+		file = NULL;
+		goto out;
+	}
+	if (list.len > 0 && write(fd, list.data, list.len) !=
+	    (ssize_t)list.len) {
+		rc = arca_error(st->ctx, ARCA_ERR_IO, "cannot write %s: %s",
+		    file, strerror(errno));
+		goto out;
+	}
+	{
+		const char *args[] = { "delete", "--files-from-raw", file,
+			st->spec, NULL };
+
+		if ((rc = rclone_run(st, args, -1, -1, NULL, &err,
+		    &status)) != 0)
+			goto out;
+	}
+	/* A directory that is not there holds none of the names. */
+	if (status != 0 && status != 3)
+		rc = rclone_fail(st, status, &err, "deletion failed");
+out:
+	if (fd >= 0)
+		close(fd);
+	if (file != NULL)
+		unlink(file);
+	free(file);
+	arca_buf_free(&list);
+	arca_buf_free(&err);
+	return rc;
+}
+
 static void
 rclone_close(void *vst)
 {
@@ -751,5 +791,6 @@ const struct arca_backend_ops arca_backend_rclone = {
 	.get = rclone_get,
 	.list = rclone_list,
 	.del = rclone_del,
+	.del_many = rclone_del_many,
 	.close = rclone_close,
 };

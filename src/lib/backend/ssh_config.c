@@ -72,7 +72,7 @@ split_words(const char *v, struct arca_strlist *out)
 		}
 		inword = 1;
 		if (q == 0 && (*v == '\'' || *v == '"')) {
-			q = *v;
+			q = (unsigned char)*v;
 			continue;
 		}
 		if (q != 0 && *v == q) {

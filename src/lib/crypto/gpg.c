@@ -14,6 +14,7 @@
  * go through GPGME's recipient string ("--hidden"), which becomes gpg's
  * --hidden-recipient.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -87,10 +88,18 @@ gpg_init(void)
 static int
 version_ok(const char *v)
 {
-	unsigned int a = 0, b = 0, c = 0;
+	unsigned long a, b, c = 0;
+	char *end;
 
-	if (v == NULL || sscanf(v, "%u.%u.%u", &a, &b, &c) < 2)
+	/* "2.2.40", "2.4.0-beta3": major.minor[.micro], the rest ignored */
+	if (v == NULL || !isdigit((unsigned char)*v))
 		return 0;
+	a = strtoul(v, &end, 10);
+	if (*end != '.' || !isdigit((unsigned char)end[1]))
+		return 0;
+	b = strtoul(end + 1, &end, 10);
+	if (*end == '.' && isdigit((unsigned char)end[1]))
+		c = strtoul(end + 1, NULL, 10);
 	if (a != MIN_GNUPG_MAJOR)
 		return a > MIN_GNUPG_MAJOR;
 	if (b != MIN_GNUPG_MINOR)

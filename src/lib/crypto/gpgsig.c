@@ -26,8 +26,8 @@ arca_gpg_keyid_match(const char *fpr, const char *want)
 	if (n < 8)
 		return 0;
 	for (i = 1; i <= n; i++) {
-		a = fpr[nf - i];
-		b = want[nw - i];
+		a = (unsigned char)fpr[nf - i];
+		b = (unsigned char)want[nw - i];
 		if (a >= 'a' && a <= 'f')
 			a -= 'a' - 'A';
 		if (b >= 'a' && b <= 'f')

@@ -179,7 +179,8 @@ arca_run_list_current_files(struct arca_ctx *ctx, const struct arca_options *o)
 	sc = ch ? ch->sig : NULL;
 	/* Only the primary chain is matched with its signatures; an older
 	 * chain's are found by its full backup's time (local ones first). */
-	for (i = 0; ch != NULL && sc == NULL && i < 2 * e->col->nsigchains; i++) {
+	for (i = 0; ch != NULL && sc == NULL && e->col->nsigchains > 0 &&
+	    i < 2 * e->col->nsigchains; i++) {
 		struct arca_sigchain *c = &e->col->sigchains[i %
 		    e->col->nsigchains];
 

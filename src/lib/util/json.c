@@ -113,7 +113,8 @@ arca_json_parse(struct arca_ctx *ctx, const char *text, size_t len,
 	if (len > max_len)
 		return arca_error(ctx, ARCA_ERR_CORRUPT, "JSON document of %zu "
 		    "bytes is larger than the %zu accepted", len, max_len);
-	v = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
+	v = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
+	    &err);
 	if (v == NULL)
 		return arca_error(ctx, ARCA_ERR_CORRUPT, "malformed JSON at "
 		    "line %d column %d: %s", err.line, err.column, err.text);
@@ -168,4 +169,91 @@ struct arca_json *
 arca_json_array_at(const struct arca_json *a, size_t i)
 {
 	return json_is_array(J(a)) ? A(json_array_get(J(a), i)) : NULL;
+}
+
+int
+arca_json_is_object(const struct arca_json *v)
+{
+	return json_is_object(J(v));
+}
+
+int
+arca_json_is_array(const struct arca_json *v)
+{
+	return json_is_array(J(v));
+}
+
+int
+arca_json_get_number(const struct arca_json *o, const char *key, double *d)
+{
+	json_t *v = J(arca_json_get(o, key));
+
+	if (!json_is_number(v))
+		return -1;
+	*d = json_number_value(v);
+	return 0;
+}
+
+struct arca_json *
+arca_json_ref(struct arca_json *v)
+{
+	return A(json_incref(J(v)));
+}
+
+/* Strict UTF-8 as jansson wants it: no overlong forms, no surrogates. */
+static int
+valid_utf8(const unsigned char *p)
+{
+	unsigned int c, min;
+	int n, i;
+
+	while (*p != '\0') {
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		if ((*p & 0xe0) == 0xc0) {
+			n = 1, c = *p & 0x1f, min = 0x80;
+		} else if ((*p & 0xf0) == 0xe0) {
+			n = 2, c = *p & 0x0f, min = 0x800;
+		} else if ((*p & 0xf8) == 0xf0) {
+			n = 3, c = *p & 0x07, min = 0x10000;
+		} else
+			return 0;
+		for (i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return 0;
+			c = (c << 6) | (p[i] & 0x3f);
+		}
+		if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+			return 0;
+		p += n + 1;
+	}
+	return 1;
+}
+
+int
+arca_json_set_utf8(struct arca_json *o, const char *key, const char *s)
+{
+	if (s == NULL || !valid_utf8((const unsigned char *)s))
+		return ARCA_ERR_USAGE;
+	return arca_json_set(o, key, A(json_string(s)));
+}
+
+char *
+arca_json_dump_ascii(const struct arca_json *v)
+{
+	return json_dumps(J(v), JSON_COMPACT | JSON_ENSURE_ASCII |
+	    JSON_ENCODE_ANY);
+}
+
+void
+arca_json_wipe_str(struct arca_json *o, const char *key)
+{
+	json_t *v = J(arca_json_get(o, key));
+
+	/* jansson keeps the bytes it hands out; they are ours to clear. */
+	if (json_is_string(v))
+		explicit_bzero((char *)json_string_value(v),
+		    json_string_length(v));
 }
