@@ -8,7 +8,7 @@
 # collection-status; duplicity's spellings rclone://remote:/dir and
 # rclone://remote://abs; real duplicity's rclone backend restores what arca
 # wrote.  Errors: an unknown remote (exit 2), a missing target (19), a
-# refused login (50, with the connection string's password shown as ***).
+# refused login (31, with the connection string's password shown as ***).
 # Fault: with every connection reset after 300 kB (nftables), a volume
 # never gets through: the backup fails cleanly and nothing is published
 # under a final name.
@@ -113,7 +113,7 @@ expect_exit 19 arca restore "${AD[@]}" "rclone://$SFTP:/nothere" "$WORK/rx"
 expect_err "does not exist"
 [ ! -e "$SSHD_HOME/nothere" ] || fail "restore created the target"
 OBS=$(rclone obscure not-the-password)
-expect_exit 50 arca collection-status "${AD[@]}" --num-retries 2 \
+expect_exit 31 arca collection-status "${AD[@]}" --num-retries 2 \
     "rclone://:sftp,host=127.0.0.1,port=$SSHD_PORT,user=$SSHD_USER,known_hosts_file=$SSHD_KNOWN_HOSTS,pass=$OBS:/rbk"
 expect_err "pass=\*\*\*"
 ! grep -qF "$OBS" "$WORK/err" || fail "the obscured password was shown"

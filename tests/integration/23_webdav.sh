@@ -20,7 +20,7 @@
 # Refusals    no CA given (the machine's CURL_CA_BUNDLE/SSL_CERT_FILE point
 #             at the system bundle, which must not make it trusted), another
 #             CA given, --ssl-no-check-certificate (warns, works); wrong and
-#             missing passwords; a missing target; a server that refuses
+#             missing passwords (31); a missing target; a server that refuses
 #             MOVE (upload in place, with a warning); a redirect (named,
 #             not followed); 503s and a server that never answers (retried,
 #             then exit 50).  The password appears
@@ -214,7 +214,7 @@ grep -Eq "^ *Incremental " "$WORK/out" ||
 expect_exit 0 arca restore --no-encryption --archive-dir "$WORK/c-ap3" "$AURL" "$WORK/ra"
 $TREECMP "$WORK/snap1" "$WORK/ra" >"$WORK/cmp" ||
     { cat "$WORK/cmp" >&2; fail "restore from Apache differs from phase 1"; }
-FTP_PASSWORD=wrong expect_exit 50 arca collection-status --no-encryption \
+FTP_PASSWORD=wrong expect_exit 31 arca collection-status --no-encryption \
     --archive-dir "$WORK/c-ap4" "$AURL"
 expect_err "refused the login \(401\)"
 no_secret
@@ -237,14 +237,14 @@ expect_exit 2 arca collection-status --no-encryption \
 expect_err "cannot read --ssl-cacert-file"
 
 step "refused logins, a missing target"
-expect_exit 50 arca collection-status --no-encryption --archive-dir "$WORK/c-a" \
+expect_exit 31 arca collection-status --no-encryption --archive-dir "$WORK/c-a" \
     "webdav://$USR:wrong@127.0.0.1:$HTTP/tls"
 expect_err "refused the login \(401\): check the user name and password"
 unset FTP_PASSWORD
-expect_exit 50 arca collection-status --no-encryption --archive-dir "$WORK/c-a" \
+expect_exit 31 arca collection-status --no-encryption --archive-dir "$WORK/c-a" \
     "webdav://$USR@127.0.0.1:$HTTP/tls"
 expect_err "FTP_PASSWORD"
-expect_exit 50 arca collection-status --no-encryption --archive-dir "$WORK/c-a" \
+expect_exit 31 arca collection-status --no-encryption --archive-dir "$WORK/c-a" \
     "webdav://127.0.0.1:$HTTP/tls"
 expect_err "give user\[:password\]@ in the URL"
 export FTP_PASSWORD=$PASSWD

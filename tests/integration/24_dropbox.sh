@@ -182,7 +182,7 @@ DPBX_ACCESS_TOKEN=$ATOK expect_exit 0 arca collection-status --no-encryption \
 [ "$(emustat 'sum(1 for e in s["events"] if e["status"] == 401)')" -ge 1 ] ||
     fail "the emulator never said expired_access_token"
 unset DPBX_APP_KEY DPBX_REFRESH_TOKEN
-DPBX_ACCESS_TOKEN=$ATOK expect_exit 50 arca collection-status --no-encryption \
+DPBX_ACCESS_TOKEN=$ATOK expect_exit 31 arca collection-status --no-encryption \
     "${CA[@]}" --archive-dir "$WORK/c6" "$URL"
 expect_err "access token has expired .*DPBX_REFRESH_TOKEN"
 no_secret
@@ -233,11 +233,11 @@ expect_exit 50 arca collection-status --no-encryption "${CA[@]}" \
 expect_err "Dropbox refused it \(path/not_folder: it is a file, not a folder\)"
 
 step "bad credentials, an untrusted certificate"
-DPBX_REFRESH_TOKEN=nope expect_exit 50 arca collection-status --no-encryption \
+DPBX_REFRESH_TOKEN=nope expect_exit 31 arca collection-status --no-encryption \
     "${CA[@]}" --archive-dir "$WORK/c11" "$URL"
 expect_err "invalid_grant.*arca dropbox-auth"
 (unset DPBX_APP_KEY DPBX_REFRESH_TOKEN
-DPBX_ACCESS_TOKEN=nope expect_exit 50 arca collection-status --no-encryption \
+DPBX_ACCESS_TOKEN=nope expect_exit 31 arca collection-status --no-encryption \
     "${CA[@]}" --archive-dir "$WORK/c11" "$URL"
 expect_err "refused the credentials \(invalid_access_token\)"
 expect_exit 2 arca collection-status --no-encryption "${CA[@]}" "$URL"

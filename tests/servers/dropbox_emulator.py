@@ -98,6 +98,10 @@ def iso(t):
         "%Y-%m-%dT%H:%M:%SZ")
 
 
+class ClientGone(Exception):
+    """The client closed the connection before its request body ended."""
+
+
 class ApiError(Exception):
     """An error answer: status, and either text or a JSON object."""
 
@@ -286,20 +290,30 @@ class Handler(http.server.BaseHTTPRequestHandler):
     # ---- plumbing ----------------------------------------------------
 
     def read_body(self):
+        # A body cut off by the client (connection gone) is no request:
+        # Dropbox commits nothing then, and neither may we.
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             out = bytearray()
             while True:
                 line = self.rfile.readline(65537)
+                if not line:
+                    raise ClientGone()
                 size = int(line.split(b";")[0].strip() or b"0", 16)
                 if size == 0:
                     while self.rfile.readline(65537) not in (b"\r\n", b"\n",
                                                              b""):
                         pass
                     return bytes(out)
-                out += self.rfile.read(size)
+                data = self.rfile.read(size)
+                if len(data) < size:
+                    raise ClientGone()
+                out += data
                 self.rfile.readline(65537)
         n = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(n) if n > 0 else b""
+        data = self.rfile.read(n) if n > 0 else b""
+        if len(data) < n:
+            raise ClientGone()
+        return data
 
     def read_body_to(self, path):
         n = int(self.headers.get("Content-Length") or 0)
@@ -313,7 +327,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             while left > 0:
                 chunk = self.rfile.read(min(left, 1 << 20))
                 if not chunk:
-                    break
+                    raise ClientGone()
                 f.write(chunk)
                 left -= len(chunk)
         return n - left
@@ -490,13 +504,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
         # Bodies are read first, so the connection stays usable after an
         # error answer.
         tmp = None
-        if style == "upload":
-            fd, tmp = tempfile.mkstemp(dir=state.sessions_dir)
-            os.close(fd)
-            self.read_body_to(tmp)
-            raw = b""
-        else:
-            raw = self.read_body()
+        try:
+            if style == "upload":
+                fd, tmp = tempfile.mkstemp(dir=state.sessions_dir)
+                os.close(fd)
+                self.read_body_to(tmp)
+                raw = b""
+            else:
+                raw = self.read_body()
+        except ClientGone:
+            if tmp is not None:
+                os.unlink(tmp)
+            self.close_connection = True
+            return
         try:
             self.api_call(route, query, handler, style, raw, tmp)
         except ApiError as e:

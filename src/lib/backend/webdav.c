@@ -223,7 +223,9 @@ dav_status(struct dav_state *st, long status, const char *fmt, ...)
 	va_end(ap);
 	switch (status) {
 	case 401:
-		return arca_error(st->ctx, ARCA_ERR_BACKEND, "%s: the server "
+		/* As a refused SSH login or S3 key: an auth error (exit
+		 * 31), never retried. */
+		return arca_error(st->ctx, ARCA_ERR_AUTH, "%s: the server "
 		    "refused the login (401)%s", what, st->user == NULL ?
 		    ": give user[:password]@ in the URL" : st->password ==
 		    NULL ? ": give the password in the URL or FTP_PASSWORD" :
