@@ -707,12 +707,12 @@ test_retry(void)
 	CHECK_INT(fake_cfg.calls, 1);
 	CHECK_INT(ctx.warnings, 0);
 
-	/* other errors are not retried */
+	/* other errors are not retried; the message gains what and which */
 	fake_cfg = (struct fake){ &ctx, -1, ARCA_ERR_IO, 0 };
 	arca_backend_set_retries(b, 5, 0.001);
 	CHECK_INT(arca_backend_put(b, "/l", "vol4"), ARCA_ERR_IO);
 	CHECK_INT(fake_cfg.calls, 1);
-	CHECK_STR(ctx.errmsg, "fake failure 1");
+	CHECK_STR(ctx.errmsg, "upload of vol4: fake failure 1");
 	CHECK_INT(ctx.warnings, 0);
 
 	/* a retried listing shows only the successful attempt's names */

@@ -8,9 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "backend/backend.h"
+#include "backend/fault.h"
 #include "util/buf.h"
 #include "util/ctx.h"
 
@@ -74,7 +76,13 @@ arca_backend_open_ops(struct arca_ctx *ctx, const struct arca_backend_ops *ops,
 		goto out;
 	}
 	b->url.options = open_options;
-	rc = ops->open(ctx, &b->url, create, &b->state);
+	if ((rc = ops->open(ctx, &b->url, create, &b->state)) != 0)
+		goto out;
+	/* Tests only: ARCA_TEST_FAULTS puts a faulty server in between. */
+	if ((rc = arca_fault_wrap(ctx, &b->ops, &b->state)) != 0) {
+		b->ops->close(b->state);
+		b->state = NULL;
+	}
 
 out:
 	if (rc != 0) {
@@ -217,13 +225,47 @@ check_name(struct arca_ctx *ctx, const char *name)
 	return 0;
 }
 
+/*
+ * After an upload, where the backend can tell: does the target hold as many
+ * bytes as were sent?  A server that kept only part of a volume would
+ * otherwise let a manifest name it as complete.  A short file is worth
+ * another upload.
+ */
+static int
+check_size(struct arca_backend *b, const char *local_path, const char *name)
+{
+	struct stat sb;
+	uint64_t got = 0;
+	int rc;
+
+	if (b->ops->size == NULL)
+		return 0;
+	if (stat(local_path, &sb) != 0)
+		return arca_error(b->ctx, ARCA_ERR_IO, "cannot stat %s: %s",
+		    local_path, strerror(errno));
+	if ((rc = b->ops->size(b->state, name, &got)) != 0)
+		return rc == ARCA_ERR_NOTFOUND ? arca_error(b->ctx,
+		    ARCA_ERR_RETRY, "%s is missing from the target right after "
+		    "its upload", name) : rc;
+	if (got != (uint64_t)sb.st_size)
+		return arca_error(b->ctx, ARCA_ERR_RETRY, "the target holds %llu "
+		    "bytes of %s after its upload, %llu were sent",
+		    (unsigned long long)got, name,
+		    (unsigned long long)sb.st_size);
+	return 0;
+}
+
 static int
 backend_once(struct arca_backend *b, enum backend_op op, const char *a1,
     const char *a2, struct arca_strlist *l)
 {
+	int rc;
+
 	switch (op) {
 	case OP_PUT:
-		return b->ops->put(b->state, a1, a2);
+		if ((rc = b->ops->put(b->state, a1, a2)) != 0)
+			return rc;
+		return check_size(b, a1, a2);
 	case OP_GET:
 		return b->ops->get(b->state, a1, a2);
 	case OP_LIST:
@@ -294,6 +336,10 @@ backend_call(struct arca_backend *b, enum backend_op op, const char *a1,
 	}
 	if (rc == 0 && op == OP_LIST && list_move(out, &l) != 0)
 		rc = arca_error(ctx, ARCA_ERR_NOMEM, "out of memory");
+	/* A permanent failure names the operation and the file. */
+	if (rc != 0 && rc != ARCA_ERR_NOMEM && rc != ARCA_ERR_NOTFOUND &&
+	    strstr(ctx->errmsg, what) == NULL)
+		arca_error_prefix(ctx, "%s %s", op_names[op], what);
 out:
 	arca_strlist_free(&l);
 	return rc;
@@ -363,4 +409,13 @@ arca_backend_delete_many(struct arca_backend *b, const char *const *names,
 	b->many = NULL;
 	b->nmany = 0;
 	return rc;
+}
+
+int
+arca_backend_sweep(struct arca_backend *b, int apply,
+    struct arca_strlist *found)
+{
+	if (b->ops->sweep == NULL)
+		return 0;
+	return b->ops->sweep(b->state, apply, found);
 }

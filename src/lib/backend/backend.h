@@ -65,6 +65,14 @@ struct arca_backend_ops {
 	/* Optional: delete several names in one go (S3's DeleteObjects),
 	 * missing ones not an error; NULL: del is called for each. */
 	int (*del_many)(void *state, const char *const *names, size_t n);
+	/* Optional: the size in bytes of the stored file name, so that the
+	 * core can check an upload (a server that kept only part of it);
+	 * NULL: uploads are not checked. */
+	int (*size)(void *state, const char *name, uint64_t *size);
+	/* Optional: find the upload temp files that crashed runs left (the
+	 * backend decides which are stale, see docs/RETENTION.md), append
+	 * their names to found, and delete them if apply. */
+	int (*sweep)(void *state, int apply, struct arca_strlist *found);
 	void (*close)(void *state);
 };
 
@@ -123,6 +131,13 @@ int arca_backend_delete(struct arca_backend *b, const char *name);
  */
 int arca_backend_delete_many(struct arca_backend *b,
     const char *const *names, size_t n);
+/*
+ * Find the upload temp files of crashed runs that the backend can tell are
+ * stale, append their names to found, and delete them if apply.  0 (and
+ * nothing found) for a backend that cannot tell.  Not retried.
+ */
+int arca_backend_sweep(struct arca_backend *b, int apply,
+    struct arca_strlist *found);
 
 extern const struct arca_backend_ops arca_backend_file;
 extern const struct arca_backend_ops arca_backend_sftp;

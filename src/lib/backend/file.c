@@ -12,12 +12,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backend/backend.h"
@@ -387,6 +389,90 @@ file_del(void *vst, const char *name)
 	return 0;
 }
 
+static int
+file_size(void *vst, const char *name, uint64_t *size)
+{
+	struct file_state *st = vst;
+	struct stat sb;
+
+	if (fstatat(st->dirfd, name, &sb, 0) == -1) {
+		if (errno == ENOENT)
+			return arca_error(st->ctx, ARCA_ERR_NOTFOUND,
+			    "%s not found in backup target %s", name,
+			    st->where);
+		return file_fail(st, errno, st->where, "cannot stat %s in %s",
+		    name, st->where);
+	}
+	*size = (uint64_t)sb.st_size;
+	return 0;
+}
+
+/*
+ * A temp file is stale when the process that wrote it is gone: its pid
+ * (from the name) is not running on this machine, or the file has not
+ * changed for FILE_TMP_STALE seconds (a run on another machine that shares
+ * the directory, whose pid means nothing here, is dead by then).
+ */
+#define FILE_TMP_STALE	(24 * 60 * 60)
+
+static int
+file_tmp_stale(const char *name, const struct stat *sb)
+{
+	const char *m = strstr(name, FILE_TMP_MARK), *p;
+	char *end;
+	long pid;
+
+	if (time(NULL) - sb->st_mtime > FILE_TMP_STALE)
+		return 1;
+	while (m != NULL && (p = strstr(m + 1, FILE_TMP_MARK)) != NULL)
+		m = p;
+	if (m == NULL)
+		return 0;
+	errno = 0;
+	pid = strtol(m + strlen(FILE_TMP_MARK), &end, 10);
+	if (errno != 0 || *end != '\0' || pid <= 0 || pid > INT_MAX ||
+	    pid == (long)getpid())
+		return 0;
+	return kill((pid_t)pid, 0) == -1 && errno == ESRCH;
+}
+
+static int
+file_sweep(void *vst, int apply, struct arca_strlist *found)
+{
+	struct file_state *st = vst;
+	struct dirent *de;
+	struct stat sb;
+	DIR *d = NULL;
+	int fd, rc = 0;
+
+	if ((fd = openat(st->dirfd, ".", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1 || (d = fdopendir(fd)) == NULL) {
+		rc = file_fail(st, errno, st->where, "cannot list %s",
+		    st->where);
+		if (fd != -1)
+			close(fd);
+		goto out;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (!file_is_tmp(de->d_name) ||
+		    fstatat(st->dirfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) ||
+		    !S_ISREG(sb.st_mode) || !file_tmp_stale(de->d_name, &sb))
+			continue;
+		if (arca_strlist_add(found, de->d_name) != 0) {
+			rc = arca_error(st->ctx, ARCA_ERR_NOMEM,
+			    "out of memory");
+			goto out;
+		}
+		if (apply && (rc = file_del(st, de->d_name)) != 0)
+			goto out;
+	}
+
+out:
+	if (d != NULL)
+		closedir(d);
+	return rc;
+}
+
 static void
 file_close(void *vst)
 {
@@ -407,5 +493,7 @@ const struct arca_backend_ops arca_backend_file = {
 	.get = file_get,
 	.list = file_list,
 	.del = file_del,
+	.size = file_size,
+	.sweep = file_sweep,
 	.close = file_close,
 };

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libssh2.h>
@@ -685,6 +686,68 @@ sftp_del(void *vst, const char *name)
 	return rc;
 }
 
+/*
+ * The pid in a temp name is the writer's on its own machine, so here only
+ * the age tells a dead upload: one untouched for a day is stale (a live
+ * upload writes all the time; clocks may differ by minutes, not a day).
+ */
+#define SFTP_TMP_STALE	(24 * 60 * 60)
+
+static int
+sftp_sweep(void *vst, int apply, struct arca_strlist *found)
+{
+	struct sftp_state *st = vst;
+	struct arca_strlist stale = { 0 };
+	LIBSSH2_SFTP_HANDLE *h = NULL;
+	LIBSSH2_SFTP_ATTRIBUTES a;
+	char name[SFTP_PATH_MAX + 1];
+	size_t i;
+	int n, rc;
+
+	if ((rc = sftp_ready(st)) != 0)
+		return rc;
+	if (st->scp)	/* no file times without SFTP: cannot tell */
+		return 0;
+	if ((h = libssh2_sftp_open_ex(st->sftp, st->dir,
+	    (unsigned)strlen(st->dir), 0, 0, LIBSSH2_SFTP_OPENDIR)) == NULL)
+		return sftp_fail(st, libssh2_session_last_errno(
+		    st->ssh->session), NULL, "cannot list %s", st->ssh->where);
+	for (;;) {
+		n = libssh2_sftp_readdir_ex(h, name, SFTP_PATH_MAX, NULL, 0, &a);
+		if (n < 0) {
+			rc = sftp_fail(st, n, &h, "cannot list %s",
+			    st->ssh->where);
+			goto out;
+		}
+		if (n == 0)
+			break;
+		name[n] = '\0';
+		if (!arca_sftp_is_tmp(name) || strlen(name) != (size_t)n ||
+		    !(a.flags & LIBSSH2_SFTP_ATTR_ACMODTIME) ||
+		    !(a.flags & LIBSSH2_SFTP_ATTR_PERMISSIONS) ||
+		    !LIBSSH2_SFTP_S_ISREG(a.permissions) ||
+		    (long long)time(NULL) - (long long)a.mtime <= SFTP_TMP_STALE)
+			continue;
+		if ((rc = sftp_list_add(st, &stale, name)) != 0)
+			goto out;
+	}
+	libssh2_sftp_close_handle(h);
+	h = NULL;
+	for (i = 0; i < stale.n; i++) {
+		if (arca_strlist_add(found, stale.v[i]) != 0) {
+			rc = arca_error(st->ctx, ARCA_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		if (apply && (rc = sftp_del(st, stale.v[i])) != 0)
+			goto out;
+	}
+out:
+	if (h != NULL)
+		libssh2_sftp_close_handle(h);
+	arca_strlist_free(&stale);
+	return rc;
+}
+
 void
 arca_sftp_close(void *vst)
 {
@@ -721,6 +784,7 @@ const struct arca_backend_ops arca_backend_sftp = {
 	.get = sftp_get,
 	.list = sftp_list,
 	.del = sftp_del,
+	.sweep = sftp_sweep,
 	.close = arca_sftp_close,
 };
 

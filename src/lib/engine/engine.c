@@ -18,6 +18,7 @@
 #include "crypto/openpgp.h"
 #include "engine/collection.h"
 #include "engine/engine.h"
+#include "engine/sweep.h"
 #include "select/selection.h"
 #include "util/timefmt.h"
 #include "util/ctx.h"
@@ -219,7 +220,10 @@ arca_engine_open(struct arca_ctx *ctx, const struct arca_options *o, int flags,
 	tmp = o->tempdir;
 	if (tmp == NULL && ((tmp = getenv("TMPDIR")) == NULL || *tmp == '\0'))
 		tmp = "/tmp";
-	arca_buf_printf(&b, "%s/arca-XXXXXX", tmp);
+	/* The pid in the name tells a later run whether its owner died. */
+	arca_sweep_tempdirs(ctx, tmp);
+	arca_buf_printf(&b, "%s/" ARCA_TEMPDIR_PREFIX "%ld-XXXXXX", tmp,
+	    (long)getpid());
 	if (b.data == NULL || mkdtemp((char *)b.data) == NULL) {
 		r = arca_error(ctx, ARCA_ERR_IO,
 		    "cannot create a temporary directory in %s: %s", tmp,

@@ -30,6 +30,7 @@
 #include "engine/engine.h"
 #include "engine/resume.h"
 #include "engine/retention.h"
+#include "engine/sweep.h"
 #include "format/filename.h"
 #include "util/buf.h"
 #include "util/ctx.h"
@@ -490,6 +491,9 @@ arca_run_cleanup(struct arca_ctx *ctx, const struct arca_options *o)
 		if ((r = arca_engine_refresh(e)) != 0)
 			goto out;
 	}
+	/* Hidden upload temp files of crashed runs: listed, or deleted. */
+	if ((r = arca_sweep_target(e, o->force && !o->dry_run)) != 0)
+		goto out;
 	if ((r = arca_retention_plan_cleanup(ctx, e->col, &plan)) != 0)
 		goto out;
 	if (plan.n == 0) {
