@@ -1,11 +1,19 @@
 /*
  * ctx.c: error messages, logging and output through the context.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/ctx.h"
+
+/*
+ * A backup's sender threads report errors on the engine's context while
+ * the main thread may too: one message is written at a time, so a message
+ * is never a mix of two.  (The log callback serializes its own output.)
+ */
+static pthread_mutex_t errmsg_lock = PTHREAD_MUTEX_INITIALIZER;
 
 int
 (arca_error)(struct arca_ctx *ctx, int code, const char *fmt, ...)
@@ -14,10 +22,12 @@ int
 
 	if (ctx == NULL)
 		return code;
+	pthread_mutex_lock(&errmsg_lock);
 	va_start(ap, fmt);
 	vsnprintf(ctx->errmsg, sizeof(ctx->errmsg), fmt, ap);
 	va_end(ap);
 	ctx->err = code;
+	pthread_mutex_unlock(&errmsg_lock);
 	return code;
 }
 
@@ -33,6 +43,7 @@ arca_error_prefix(struct arca_ctx *ctx, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
+	pthread_mutex_lock(&errmsg_lock);
 	memcpy(old, ctx->errmsg, sizeof(old));
 	pl = strlen(prefix);
 	if (pl > sizeof(ctx->errmsg) - 3)
@@ -41,6 +52,7 @@ arca_error_prefix(struct arca_ctx *ctx, const char *fmt, ...)
 	memcpy(ctx->errmsg + pl, ": ", 2);
 	old[sizeof(old) - pl - 3] = '\0';
 	memcpy(ctx->errmsg + pl + 2, old, strlen(old) + 1);
+	pthread_mutex_unlock(&errmsg_lock);
 }
 
 void
@@ -52,7 +64,7 @@ arca_log(struct arca_ctx *ctx, int level, const char *fmt, ...)
 	if (ctx == NULL)
 		return;
 	if (level == ARCA_LOG_WARNING)
-		ctx->warnings++;
+		__atomic_fetch_add(&ctx->warnings, 1, __ATOMIC_RELAXED);
 	if (ctx->log == NULL || level > ctx->verbosity)
 		return;
 	va_start(ap, fmt);
