@@ -357,6 +357,10 @@ for run in $(seq 1 "$RUNS"); do
 		fi
 		if has_op incr; then
 			$GEN mutate --seed "$SEED" --undo "$WORK/undo" "$SRC" >"$LOGS/$run-$tool-mutate.log"
+			# Flush the mutation outside the timing: on ext4 (ordered
+			# data) the tool's first fsync would otherwise write back
+			# the mutated files too, and only tools that fsync pay it.
+			sync
 			measure "$run" "$tool" incr
 			LAST_BORG=incr
 		fi

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "arca/arca_error.h"
+#include "arca/arca_progress.h"
 
 struct arca_ctx;
 
@@ -87,6 +88,15 @@ struct arca_options {
 	int no_restore_ownership;
 	int no_print_statistics;	/* no statistics block after a backup */
 	int json;			/* machine-readable output (--json) */
+	/*
+	 * --concurrency: 1 does everything on one thread (a backup builds,
+	 * encrypts and uploads each volume in turn; a restore decrypts each
+	 * volume before reading it); 0 (default, as 3) or N uses N - 1
+	 * sender threads (the next volume is built while earlier ones are
+	 * compressed, encrypted and uploaded) and a restore thread (a
+	 * volume is decrypted while its files are written).
+	 */
+	int concurrency;
 	/* Backend options ("name=value" or "name"), NULL-terminated or NULL. */
 	const char *const *backend_options;
 };

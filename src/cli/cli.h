@@ -19,6 +19,7 @@ struct cli {
 	int verbosity;
 	int help;
 	int version;
+	int progress;		/* --progress 1, --no-progress 0, default -1 */
 	/* storage that o points into */
 	struct arca_selopt *sel;
 	size_t nsel, capsel;
@@ -69,6 +70,23 @@ int cli_run_cleanup(struct cli *c, struct arca_ctx *ctx);
 int cli_run_profile(struct cli *c, struct arca_ctx *ctx);
 int cli_run_schedule(struct cli *c, struct arca_ctx *ctx);
 int cli_run_unschedule(struct cli *c, struct arca_ctx *ctx);
+/*
+ * The progress line (draw.c): draw on stderr if it is a terminal and want
+ * is not 0.  Everything else written to the terminal goes between
+ * cli_draw_pause() (erases the line; to_stdout: for stdout) and
+ * cli_draw_resume().
+ */
+void cli_draw_setup(struct arca_ctx *ctx, int want);
+void cli_draw_pause(int to_stdout);
+void cli_draw_resume(void);
+
+/* Visit every option of the table (options.c), hidden aliases too. */
+void cli_each_option(void (*fn)(void *ud, const char *name, int has_arg),
+    void *ud);
+/* arca __complete WHAT (cmd_complete.c): lists for the bash completion;
+ * argv holds the words after "__complete".  Returns the exit status. */
+int cli_complete(int argc, char **argv);
+
 /* arca help [COMMAND] (commands.c). */
 int cli_run_help(struct cli *c, struct arca_ctx *ctx);
 

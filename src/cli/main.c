@@ -14,18 +14,22 @@
 static void
 log_to_stderr(void *ud, int level, const char *msg)
 {
+	cli_draw_pause(0);
 	if (level <= 0)
 		fprintf(stderr, "arca: error: %s\n", msg);
 	else if (level <= 2)
 		fprintf(stderr, "arca: warning: %s\n", msg);
 	else
 		fprintf(stderr, "%s\n", msg);
+	cli_draw_resume();
 }
 
 static void
 out_to_stdout(void *ud, const char *text, size_t len)
 {
+	cli_draw_pause(1);
 	fwrite(text, 1, len, stdout);
+	cli_draw_resume();
 }
 
 /*
@@ -67,6 +71,9 @@ main(int argc, char **argv)
 	struct arca_ctx *ctx;
 	int r, code;
 
+	/* The bash completion's lists (contrib/bash-completion/arca). */
+	if (argc >= 2 && strcmp(argv[1], "__complete") == 0)
+		return cli_complete(argc - 2, argv + 2);
 	if ((r = cli_parse(&c, argc, argv)) != 0) {
 		cli_free(&c);
 		return r;
@@ -89,6 +96,7 @@ main(int argc, char **argv)
 	}
 	arca_ctx_set_log(ctx, c.verbosity, log_to_stderr, NULL);
 	arca_ctx_set_out(ctx, out_to_stdout, NULL);
+	cli_draw_setup(ctx, c.progress);
 	r = c.cmd->run(&c, ctx);
 	fflush(stdout);
 	/* A positive result is an exit status whose message was given. */

@@ -27,7 +27,7 @@ enum opt_id {
 	O_NUMERIC_OWNER, O_NO_RESTORE_OWNERSHIP, O_NO_PRINT_STATISTICS,
 	O_ENCRYPT_KEY, O_SIGN_KEY, O_GPG_BINARY, O_JSON, O_HELP, O_VERSION, O_IGNORED, O_IGNORED_ARG,
 	O_HIDDEN_ENCRYPT_KEY, O_ENCRYPT_SIGN_KEY, O_ENCRYPT_SECRET_KEYRING, O_USE_AGENT,
-	O_GPG_ENGINE, O_ALLOW_NO_MDC
+	O_GPG_ENGINE, O_ALLOW_NO_MDC, O_CONCURRENCY, O_PROGRESS, O_NO_PROGRESS
 };
 
 struct opt {
@@ -90,11 +90,13 @@ static const struct opt opts[] = {
 	{ "encrypt-secret-keyring", 0, 1, O_ENCRYPT_SECRET_KEYRING, NULL },
 	{ "use-agent", 0, 0, O_USE_AGENT, "passphrases from gpg-agent, not PASSPHRASE" },
 	{ "json", 0, 0, O_JSON, "machine-readable output (status, statistics)" },
+	{ "progress", 0, 0, O_PROGRESS, "progress line (default when stderr is a terminal)" },
+	{ "no-progress", 0, 0, O_NO_PROGRESS, "no progress line" },
 	{ "help", 'h', 0, O_HELP, "this help" },
 	{ "version", 'V', 0, O_VERSION, "print the version" },
+	{ "concurrency", 0, 1, O_CONCURRENCY, "1: one thread; N: N-1 volumes encrypted at once (default 3)" },
 	/* accepted for compatibility, no effect here */
-	{ "asynchronous-upload", 0, 0, O_IGNORED, NULL },
-	{ "progress", 0, 0, O_IGNORED, NULL },
+	{ "asynchronous-upload", 0, 0, O_IGNORED, NULL },	/* always on */
 	{ "no-files-changed", 0, 0, O_IGNORED, NULL },
 	{ "metadata-sync-mode", 0, 1, O_IGNORED_ARG, NULL },
 	{ "gpg-binary", 0, 1, O_GPG_BINARY, "the gpg program to run" },
@@ -250,6 +252,11 @@ apply(struct cli *c, const struct opt *o, const char *arg, const char **times,
 	case O_TEMPDIR: op->tempdir = arg; return 0;
 	case O_COMPARE_DATA: op->compare_data = 1; return 0;
 	case O_IGNORE_ERRORS: op->ignore_errors = 1; return 0;
+	case O_CONCURRENCY:
+		if (parse_uint(arg, &v) != 0 || v < 1 || v > 64)
+			return usage_error("bad --concurrency '%s': give 1 to 64", arg);
+		op->concurrency = (int)v;
+		return 0;
 	case O_NUM_RETRIES:
 		if (parse_uint(arg, &v) != 0 || v < 1 || v > 1000)
 			return usage_error("bad --num-retries '%s'", arg);
@@ -301,6 +308,8 @@ apply(struct cli *c, const struct opt *o, const char *arg, const char **times,
 	case O_ENCRYPT_SECRET_KEYRING: op->encrypt_secret_keyring = arg; return 0;
 	case O_USE_AGENT: op->use_agent = 1; return 0;
 	case O_JSON: op->json = 1; return 0;
+	case O_PROGRESS: c->progress = 1; return 0;
+	case O_NO_PROGRESS: c->progress = 0; return 0;
 	case O_HELP: c->help = 1; return 0;
 	case O_VERSION: c->version = 1; return 0;
 	case O_IGNORED:
@@ -390,6 +399,7 @@ cli_parse(struct cli *c, int argc, char **argv)
 	c->argv = argv;
 	arca_options_init(&c->o);
 	c->verbosity = 3;
+	c->progress = -1;
 	for (a = 1; a < argc; a++) {
 		char *s = argv[a];
 
@@ -496,6 +506,15 @@ cli_free(struct cli *c)
 	free(c->bopts);
 }
 
+void
+cli_each_option(void (*fn)(void *ud, const char *name, int has_arg), void *ud)
+{
+	const struct opt *o;
+
+	for (o = opts; o->name != NULL; o++)
+		fn(ud, o->name, o->has_arg);
+}
+
 static void
 print_backend_option(void *ud, const char *scheme,
     const struct arca_backend_optdef *d)
@@ -537,6 +556,7 @@ cli_usage(FILE *f)
 	    "Exit codes: 0 ok, 1 verify found differences, 2 usage, 11 restore "
 	    "target exists,\n13 source missing, 17 no chain for incremental, 19 "
 	    "path not in backup,\n20 no backup found, 21 volume hash mismatch, "
-	    "23 locked, 24 backup done but\nfiles skipped, 30 error, 31 "
-	    "encryption/passphrase, 42 source mismatch, 50 backend.\n", f);
+	    "22 bad signature, 23 locked,\n24 backup done but files skipped, "
+	    "30 error, 31 encryption/passphrase,\n42 source mismatch, 50 "
+	    "backend.\n", f);
 }

@@ -6,6 +6,7 @@
 
 #include "arca/arca.h"
 #include "delta/rsync.h"
+#include "engine/progress.h"
 #include "util/ctx.h"
 
 void
@@ -35,6 +36,8 @@ arca_ctx_new(void)
 void
 arca_ctx_free(struct arca_ctx *ctx)
 {
+	if (ctx != NULL)
+		arca_progress_free(ctx->progress);
 	free(ctx);
 }
 

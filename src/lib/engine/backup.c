@@ -27,7 +27,9 @@
 #include "delta/rsync.h"
 #include "engine/collection.h"
 #include "engine/engine.h"
+#include "engine/manifest_head.h"
 #include "engine/meta.h"
+#include "engine/progress.h"
 #include "engine/resume.h"
 #include "engine/sigstream.h"
 #include "engine/volwriter.h"
@@ -261,6 +263,7 @@ do_regular(struct backup *b, const struct arca_walk_entry *we,
 		if (n == 0)
 			break;
 		total += (uint64_t)n;
+		arca_progress_bytes(b->ctx, (uint64_t)n);
 		if ((r = arca_rsync_sig_update(sig, buf, (size_t)n,
 		    &b->sigout)) != 0)
 			goto out;
@@ -324,9 +327,14 @@ do_entry(struct backup *b, const struct arca_walk_entry *we,
 	b->st.files++;
 	if (old != NULL && old->kind != ARCA_M_DELETED &&
 	    !arca_meta_changed(&old->meta, &m, b->o->numeric_owner)) {
+		/* duplicity's SourceFileSize counts unchanged files too. */
+		if (m.type == ARCA_T_REG)
+			b->st.bytes += m.size;
+		arca_progress_file(b->ctx, m.type == ARCA_T_REG ? m.size : 0, 1);
 		arca_meta_clear(&m);
 		return 0;
 	}
+	arca_progress_file(b->ctx, 0, 0);	/* its bytes as they are read */
 	if (old != NULL && old->kind == ARCA_M_DELETED)
 		old = NULL;
 	if (m.type == ARCA_T_REG) {
@@ -545,6 +553,33 @@ out:
 	return r;
 }
 
+/* 1 if fds a and b hold the same bytes, 0 if not, or a negative arca_err. */
+static int
+same_content(struct arca_ctx *ctx, int a, int b, const char *what)
+{
+	unsigned char x[32768], y[32768];
+	struct stat sa, sb;
+	off_t off = 0;
+	ssize_t n, m;
+
+	if (fstat(a, &sa) != 0 || fstat(b, &sb) != 0)
+		return arca_error(ctx, ARCA_ERR_IO, "cannot stat %s: %s", what,
+		    strerror(errno));
+	if (sa.st_size != sb.st_size)
+		return 0;
+	while (off < sa.st_size) {
+		n = pread(a, x, sizeof(x), off);
+		m = pread(b, y, sizeof(y), off);
+		if (n < 0 || m < 0)
+			return arca_error(ctx, ARCA_ERR_IO, "cannot read %s: %s",
+			    what, strerror(errno));
+		if (n == 0 || n != m || memcmp(x, y, (size_t)n) != 0)
+			return 0;
+		off += n;
+	}
+	return 1;
+}
+
 /* §5.5: the newest set's manifest must match the cache and the source. */
 static int
 check_chain(struct backup *b, const struct arca_chain *ch)
@@ -601,8 +636,7 @@ check_chain(struct backup *b, const struct arca_chain *ch)
 			    "different one; nothing was written", last->manifest);
 		goto out;
 	}
-	if ((r = arca_read_fd_all(b->ctx, fd, ARCA_MANIFEST_MAX, &text,
-	    last->manifest)) != 0)
+	if ((r = arca_manifest_head_read(b->ctx, fd, last->manifest, &text)) != 0)
 		goto out;
 cached:
 	if (!remote) {
@@ -620,8 +654,7 @@ cached:
 			    e->archdir, cname, last->manifest);
 			goto out;
 		}
-		r = arca_read_fd_all(b->ctx, cfd, ARCA_MANIFEST_MAX, &text,
-		    cname);
+		r = arca_manifest_head_read(b->ctx, cfd, cname, &text);
 		close(cfd);
 		if (r != 0)
 			goto out;
@@ -633,23 +666,20 @@ cached:
 	}
 	/* The cached copy must say the same. */
 	if (remote) {
-		struct arca_buf ctext = { 0 };
 		int cfd = arca_engine_open_cached(e, cname);
 
 		if (cfd >= 0) {
-			r = arca_read_fd_all(b->ctx, cfd, ARCA_MANIFEST_MAX,
-			    &ctext, cname);
+			r = same_content(b->ctx, fd, cfd, cname);
 			close(cfd);
-			if (r == 0 && (ctext.len != text.len ||
-			    memcmp(ctext.data, text.data, text.len) != 0))
+			if (r == 0)
 				r = arca_error(b->ctx, ARCA_ERR_CORRUPT,
 				    "the cached manifest %s/%s differs from the "
 				    "target's %s; remove the archive dir to "
 				    "rebuild it", e->archdir, cname,
 				    last->manifest);
-			arca_buf_free(&ctext);
-			if (r != 0)
+			if (r < 0)
 				goto out;
+			r = 0;
 		}
 	}
 	if (b->o->allow_source_mismatch)
@@ -721,7 +751,7 @@ resume_manifest(struct backup *b, const struct arca_resume *rs,
 out:
 	if (fd >= 0)
 		close(fd);
-	if (r != 0)
+	if (r != 0 && tmp.data != NULL)
 		unlinkat(e->archdir_fd, (char *)tmp.data, 0);
 	arca_buf_free(&text);
 	arca_buf_free(&tmp);
@@ -759,6 +789,33 @@ print_stats(struct backup *b, time_t t0)
 	    (unsigned long long)b->st.errors);
 }
 
+/* --json: the statistics as one object, documented in docs/JSON.md. */
+static int
+report_json(struct backup *b, time_t t0)
+{
+	struct arca_backup_report rp = { 0 };
+
+	rp.url = arca_backend_url(b->e->be);
+	rp.source = b->o->local;
+	rp.is_full = b->is_full;
+	rp.resumed = b->resumed;
+	rp.dry_run = b->o->dry_run;
+	rp.backup_time = b->end;
+	rp.start_time = t0;
+	rp.end_time = time(NULL);
+	rp.files = b->st.files;
+	rp.bytes = b->st.bytes;
+	rp.new_files = b->st.new_files;
+	rp.changed_files = b->st.changed_files;
+	rp.deleted_files = b->st.deleted_files;
+	rp.delta_bytes = b->st.delta_bytes;
+	rp.sent_bytes = arca_volwriter_bytes(b->vw);
+	rp.volumes = arca_volwriter_count(b->vw);
+	rp.errors = b->st.errors;
+	rp.warnings = b->ctx->warnings;
+	return arca_progress_report_json(b->ctx, &rp);
+}
+
 int
 arca_run_backup(struct arca_ctx *ctx, const struct arca_options *o,
     enum arca_backup_mode mode)
@@ -772,7 +829,7 @@ arca_run_backup(struct arca_ctx *ctx, const struct arca_options *o,
 	char host[256] = "", *ld = NULL;
 	struct stat st;
 	time_t t0 = time(NULL);
-	int r;
+	int r, resumed;
 
 	memset(&b, 0, sizeof(b));
 	memset(&rs, 0, sizeof(rs));
@@ -807,7 +864,9 @@ arca_run_backup(struct arca_ctx *ctx, const struct arca_options *o,
 		goto out;
 	if (!o->dry_run && (r = arca_resume_prepare(e, host, ld, &rs)) < 0)
 		goto out;
-	b.resumed = r == 1;
+	/* b.resumed for the helpers; resumed below, where clang's analyzer
+	 * can see that it does not change once rs is filled in. */
+	resumed = b.resumed = r == 1;
 	r = 0;
 
 	/* Full or incremental (§9.1 step 5); a resumed set keeps its own. */
@@ -896,7 +955,7 @@ arca_run_backup(struct arca_ctx *ctx, const struct arca_options *o,
 	 */
 	if (!o->dry_run && (r = arca_resume_save_state(e, b.manpart)) != 0)
 		goto out;
-	if (b.resumed) {
+	if (resumed) {
 		if ((r = resume_manifest(&b, &rs, &head)) != 0)
 			goto out;
 	} else {
@@ -923,7 +982,7 @@ arca_run_backup(struct arca_ctx *ctx, const struct arca_options *o,
 	fn.partial = 0;
 	if ((r = arca_volwriter_new(e, &fn, b.manfd, &b.vw)) != 0)
 		goto out;
-	if (b.resumed) {
+	if (resumed) {
 		arca_notice(ctx, "Restarting after volume %u, file %s, block %ld",
 		    rs.start_vol, rs.last_index[0] ? rs.last_index : ".",
 		    rs.last_block < 0 ? 0 : rs.last_block);
@@ -934,6 +993,7 @@ arca_run_backup(struct arca_ctx *ctx, const struct arca_options *o,
 
 	if ((r = arca_walk_new(ctx, o->local, b.sel, &b.walk)) != 0)
 		goto out;
+	arca_progress_start(ctx, ARCA_PROGRESS_BACKUP, 0, b.is_full ? o : NULL);
 	if ((r = run_merge(&b)) != 0)
 		goto out;
 	if ((r = arca_volwriter_finish(b.vw)) != 0)
@@ -941,13 +1001,29 @@ arca_run_backup(struct arca_ctx *ctx, const struct arca_options *o,
 	b.st.errors += arca_walk_errors(b.walk);
 	if ((r = finish_set(&b)) != 0)
 		goto out;
-	if (!o->no_print_statistics)
+	if (o->json) {
+		if ((r = report_json(&b, t0)) != 0)
+			goto out;
+	} else if (!o->no_print_statistics) {
 		print_stats(&b, t0);
+	}
 	if (b.st.errors > 0)
 		r = arca_error(ctx, ARCA_ERR_PARTIAL, "backup completed, but "
 		    "%llu file(s) could not be read and were skipped (see the "
 		    "warnings above)", (unsigned long long)b.st.errors);
 out:
+	if (b.vw != NULL && r != 0 && r != ARCA_ERR_PARTIAL) {
+		/*
+		 * The volume on its way out is sent (or fails) before we look
+		 * at what reached the target; a failure there must not replace
+		 * this run's own message.
+		 */
+		char msg[sizeof(ctx->errmsg)];
+
+		snprintf(msg, sizeof(msg), "%s", ctx->errmsg);
+		if (arca_volwriter_stop(b.vw) != 0)
+			arca_error(ctx, r, "%s", msg);
+	}
 	if (e != NULL && !b.o->dry_run && r != 0 && r != ARCA_ERR_PARTIAL &&
 	    !b.resumed && (b.vw == NULL || arca_volwriter_count(b.vw) == 0)) {
 		/* Nothing reached the target: leave nothing that looks like an
@@ -959,6 +1035,7 @@ out:
 		if (b.manfd >= 0 || b.sigfd >= 0)
 			arca_resume_drop_state(e);
 	}
+	arca_progress_end(ctx);
 	arca_resume_clear(&rs);
 	free(ld);
 	arca_buf_free(&head);

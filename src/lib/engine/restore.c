@@ -24,6 +24,9 @@
 #include "engine/collection.h"
 #include "engine/engine.h"
 #include "engine/extract.h"
+#include "engine/manifest_head.h"
+#include "engine/pipeline.h"
+#include "engine/progress.h"
 #include "engine/restore.h"
 #include "format/manifest.h"
 #include "util/ctx.h"
@@ -50,6 +53,7 @@ struct setstream {
 	struct arca_source *raw;
 	struct arca_source *gz;
 	struct arca_tar_reader *tar;
+	struct arca_decoder *dec;	/* decrypting raw's pipe, if any */
 	/* current entry */
 	int have;
 	struct arca_buf path;
@@ -69,6 +73,9 @@ struct setstream {
 static void
 ss_close_volume(struct setstream *s)
 {
+	/* First: it reads dlfd and writes the pipe raw reads. */
+	arca_decoder_free(s->dec);
+	s->dec = NULL;
 	arca_tar_reader_free(s->tar);
 	arca_source_free(s->gz);
 	arca_source_free(s->raw);
@@ -110,7 +117,7 @@ ss_open_volume(struct setstream *s)
 	struct arca_fname f;
 	char hex[129];
 	unsigned num;
-	int r;
+	int r, fetches, fd, hashed = 0;
 
 	ss_close_volume(s);
 again:
@@ -118,20 +125,48 @@ again:
 		return 0;
 	num = s->vols[s->next++];
 	mv = &s->man->vols[num - 1];
-	if (num > s->set->nvols || s->set->vols[num - 1] == NULL)
+	if (num > s->set->nvols || s->set->vols[num - 1] == NULL) {
+		char want[512];
+
+		/* Name the file the manifest wants, as a listing shows it. */
+		memset(&f, 0, sizeof(f));
+		f.kind = s->set->is_full ? ARCA_FK_FULL_VOL : ARCA_FK_INC_VOL;
+		f.start = s->set->start;
+		f.end = s->set->end;
+		f.vol = num;
+		f.encrypted = s->set->encrypted;
+		f.compressed = !s->set->encrypted;
+		if (arca_fname_make(&f, &e->pfx, want, sizeof(want)) != 0)
+			snprintf(want, sizeof(want), "(name too long)");
 		return arca_error(ctx, ARCA_ERR_CORRUPT,
 		    "volume %u of the backup set of %s is missing from the "
-		    "target", num, set_time_str(s->set->end));
+		    "target: %s", num, set_time_str(s->set->end), want);
+	}
 	s->volname = s->set->vols[num - 1];
+	fetches = 0;
+refetch:
 	if ((r = arca_engine_tmpfile(e, "vol", &s->dlpath, &s->dlfd)) != 0)
 		return r;
 	if ((r = arca_backend_get(e->be, s->volname, s->dlpath)) != 0)
 		return r;
+	arca_progress_volume(ctx, arca_progress_fd_size(s->dlfd));
 	/* The volume's hash is checked before any of it is used. */
 	if (strcasecmp(mv->hash_name, "SHA1") == 0) {
 		if ((r = arca_digest_fd(ARCA_DIGEST_SHA1, s->dlfd, hex)) != 0)
 			return arca_error(ctx, r, "cannot hash %s", s->volname);
 		if (strcmp(hex, mv->hash_hex) != 0) {
+			/*
+			 * A download cut short or garbled on the way is worth
+			 * one more; a second mismatch is the stored volume.
+			 */
+			if (fetches++ == 0) {
+				arca_warn(ctx, "SHA1 hash mismatch for %s "
+				    "(calculated %s, manifest says %s); "
+				    "downloading it again", s->volname, hex,
+				    mv->hash_hex);
+				ss_close_volume(s);
+				goto refetch;
+			}
 			if (e->o->ignore_errors) {
 				arca_warn(ctx, "Invalid data - SHA1 hash mismatch "
 				    "for file: %s; skipping it (--ignore-errors)",
@@ -144,13 +179,25 @@ again:
 			    "(calculated %s, manifest says %s)", s->volname, hex,
 			    mv->hash_hex);
 		}
+		hashed = 1;
 	} else {
 		arca_warn(ctx, "no SHA1 for %s in its manifest; not checked",
 		    s->volname);
 	}
 	if (!arca_fname_parse(s->volname, &e->pfx, &f))
 		memset(&f, 0, sizeof(f));
-	if (f.encrypted) {
+	/*
+	 * Decrypted on a second thread while the files are written, when
+	 * its hash vouches for it: the MDC is only checked at its end, and
+	 * so is a --sign-key signature (then decrypt first, as before).
+	 */
+	if (f.encrypted && hashed && e->o->concurrency != 1 &&
+	    e->o->sign_key == NULL &&
+	    arca_decoder_start(e, s->volname, s->dlfd, &s->dec, &fd) == 0) {
+		s->raw = arca_decoder_source(s->dec);
+		if (s->raw == NULL)
+			return ARCA_ERR_NOMEM;
+	} else if (f.encrypted) {
 		if ((r = arca_engine_tmpfile(e, "vol.tar", &s->plainpath,
 		    &s->plainfd)) != 0)
 			return r;
@@ -194,10 +241,14 @@ ss_member(struct setstream *s, const char **name, const struct arca_meta **m)
 			r = arca_tar_next(s->tar, name, m);
 			if (r < 0) {
 				arca_error_prefix(s->e->ctx, "volume %s", s->volname);
-				return r;
+				/* A decryption failure truncates the tar. */
+				return s->dec ? arca_decoder_fail(s->dec, r) : r;
 			}
 			if (r > 0)
 				return 1;
+			/* The volume's MDC is checked only at its end. */
+			if (s->dec != NULL && (r = arca_decoder_finish(s->dec)) != 0)
+				return r;
 		}
 		if ((r = ss_open_volume(s)) <= 0)
 			return r;
@@ -382,9 +433,10 @@ ss_open(struct arca_engine *e, const struct arca_set *set, const char *prefix,
 	fn.end = set->end;
 	if ((r = arca_fname_make(&fn, &e->pfx, cname, sizeof(cname))) != 0)
 		return r;
+	/* Without the Filelist: it grows with the tree, and is not needed. */
 	fd = openat(e->archdir_fd, cname, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
-		r = arca_read_fd_all(ctx, fd, ARCA_MANIFEST_MAX, &text, cname);
+		r = arca_manifest_head_read(ctx, fd, cname, &text);
 		close(fd);
 	} else {
 		char *path = NULL;
@@ -392,8 +444,8 @@ ss_open(struct arca_engine *e, const struct arca_set *set, const char *prefix,
 		if ((r = arca_engine_tmpfile(e, "manifest", &path, &fd)) != 0)
 			return r;
 		if ((r = arca_engine_fetch_plain(e, set->manifest, fd)) == 0)
-			r = arca_read_fd_all(ctx, fd, ARCA_MANIFEST_MAX, &text,
-			    set->manifest);
+			r = arca_manifest_head_read(ctx, fd, set->manifest,
+			    &text);
 		close(fd);
 		unlink(path);
 		free(path);
@@ -534,6 +586,7 @@ arca_restore_stream(struct arca_engine *e, const struct arca_chain *ch,
 	struct arca_ctx *ctx = e->ctx;
 	struct setstream *ss = NULL, **L = NULL;
 	size_t n = 0, i, nl, b;
+	uint64_t nvols = 0;	/* to fetch, for the progress line */
 	const char *min, *rel;
 	int r = 0, fd;
 
@@ -548,9 +601,14 @@ arca_restore_stream(struct arca_engine *e, const struct arca_chain *ch,
 	}
 	for (i = 0; i < n; i++)
 		ss[i].dlfd = ss[i].plainfd = -1;
-	for (i = 0; i < n; i++)
+	/* Started before ss_open, which fetches each set's first volume. */
+	arca_progress_start(ctx, ARCA_PROGRESS_RESTORE, 0, NULL);
+	for (i = 0; i < n; i++) {
 		if ((r = ss_open(e, ch->sets[i], prefix, &ss[i])) != 0)
 			goto out;
+		nvols += ss[i].nvols;
+	}
+	arca_progress_expect(ctx, nvols);
 	for (;;) {
 		min = NULL;
 		for (i = 0; i < n; i++)
@@ -567,6 +625,11 @@ arca_restore_stream(struct arca_engine *e, const struct arca_chain *ch,
 			if (L[b]->kind != ARCA_M_DIFF)
 				break;
 		rel = relative_index(min, prefix);
+		/* Streams are in path order: past the prefix's subtree,
+		 * nothing more can match; stop without reading the rest. */
+		if (rel == NULL && prefix[0] != '\0' &&
+		    arca_path_cmp(min, prefix) > 0)
+			break;
 		if (rel == NULL || L[nl - 1]->kind == ARCA_M_DELETED) {
 			;
 		} else if (b == (size_t)-1 || L[b]->kind == ARCA_M_DELETED) {
@@ -586,6 +649,7 @@ arca_restore_stream(struct arca_engine *e, const struct arca_chain *ch,
 					c->file_abort(c->ud, rel, fd);
 					goto out;
 				}
+				arca_progress_file(ctx, arca_progress_fd_size(fd), 0);
 				if ((r = c->file_commit(c->ud, rel, m, fd)) != 0)
 					goto out;
 				(*found)++;
@@ -593,6 +657,7 @@ arca_restore_stream(struct arca_engine *e, const struct arca_chain *ch,
 		} else {
 			if ((r = c->other(c->ud, rel, &L[nl - 1]->meta)) != 0)
 				goto out;
+			arca_progress_file(ctx, 0, 0);
 			(*found)++;
 		}
 		for (i = 0; i < nl; i++)
@@ -601,6 +666,7 @@ arca_restore_stream(struct arca_engine *e, const struct arca_chain *ch,
 		r = 0;
 	}
 out:
+	arca_progress_end(ctx);
 	for (i = 0; ss != NULL && i < n; i++)
 		ss_free(&ss[i]);
 	free(ss);

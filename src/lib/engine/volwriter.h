@@ -39,9 +39,22 @@ int arca_volwriter_add(struct arca_volwriter *w, const char *name,
     const struct arca_meta *m, const void *data, size_t n, const char *index,
     long block);
 
-/* Finish the last volume (an empty one if nothing was added). */
+/*
+ * Finish the last volume (an empty one if nothing was added) and wait
+ * until every volume is sent.  Returns 0 or the first error of any volume.
+ */
 int arca_volwriter_finish(struct arca_volwriter *w);
-unsigned arca_volwriter_count(const struct arca_volwriter *w);
+
+/*
+ * Wait for the volume being sent (if any) to be sent or to fail, and stop
+ * the sender thread; nothing more is sent.  For error paths: afterwards
+ * the target and the manifest agree.  Returns the sender's first error or
+ * 0.  NULL is a no-op.
+ */
+int arca_volwriter_stop(struct arca_volwriter *w);
+
+/* Volumes on the target and in the manifest (stops the sender first). */
+unsigned arca_volwriter_count(struct arca_volwriter *w);
 uint64_t arca_volwriter_bytes(const struct arca_volwriter *w);	/* sent */
 void arca_volwriter_free(struct arca_volwriter *w);
 

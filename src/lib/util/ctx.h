@@ -13,6 +13,8 @@
 
 #include "arca/arca_error.h"
 
+struct arca_progress;
+
 /* Log levels, duplicity's verbosity scale. */
 enum arca_level {
 	ARCA_LOG_ERROR = 0,
@@ -34,6 +36,7 @@ struct arca_ctx {
 	arca_out_fn *out;	/* command output (listings, status) */
 	void *out_ud;
 	unsigned long warnings;	/* count of warnings logged */
+	struct arca_progress *progress;	/* engine/progress.c; NULL: none */
 };
 
 /*
