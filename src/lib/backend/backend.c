@@ -195,9 +195,8 @@ arca_backend_set_retries(struct arca_backend *b, int tries, double delay)
 	b->delay = !(delay > 0) ? 0 : delay;	/* NaN counts as 0 */
 }
 
-/* Sleep for secs seconds, resuming after signals. */
-static void
-backend_sleep(double secs)
+void
+arca_backend_sleep(double secs)
 {
 	struct timespec ts, rem;
 
@@ -329,7 +328,7 @@ backend_call(struct arca_backend *b, enum backend_op op, const char *a1,
 		arca_warn(ctx, "%s %s failed (attempt %d of %d), retrying "
 		    "in %g s: %s", op_names[op], what, attempt, b->tries,
 		    delay, msg);
-		backend_sleep(delay);
+		arca_backend_sleep(delay);
 		delay *= 2;
 		if (delay > ARCA_BACKEND_MAXDELAY)
 			delay = ARCA_BACKEND_MAXDELAY;

@@ -139,6 +139,10 @@ int arca_backend_delete_many(struct arca_backend *b,
 int arca_backend_sweep(struct arca_backend *b, int apply,
     struct arca_strlist *found);
 
+/* Sleep secs seconds (nothing for 0, negative or NaN), resuming after
+ * signals: the retry loop's backoff, and a backend's own waits. */
+void arca_backend_sleep(double secs);
+
 extern const struct arca_backend_ops arca_backend_file;
 extern const struct arca_backend_ops arca_backend_sftp;
 extern const struct arca_backend_ops arca_backend_scp;

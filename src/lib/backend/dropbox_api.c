@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backend/backend.h"
 #include "backend/dropbox_internal.h"
 #include "backend/http.h"
 #include "crypto/digest.h"
@@ -585,7 +586,7 @@ arca_dpbx_call(struct arca_dpbx *st, struct arca_dpbx_call *c)
 			}
 			arca_info(st->ctx, "dpbx: %s: Dropbox asks to slow "
 			    "down (429): waiting %g s", c->what, wait);
-			arca_http_sleep(wait);
+			arca_backend_sleep(wait);
 			continue;
 		}
 		if (status == 409) {

@@ -209,19 +209,6 @@ parse_env(struct fault_state *st, const char *v)
 	return 0;
 }
 
-static void
-fault_sleep(double secs)
-{
-	struct timespec ts, rem;
-
-	ts.tv_sec = (time_t)secs;
-	ts.tv_nsec = (long)((secs - (double)ts.tv_sec) * 1e9);
-	if (ts.tv_nsec >= 1000000000L)
-		ts.tv_nsec = 999999999L;
-	while (nanosleep(&ts, &rem) == -1 && errno == EINTR)
-		ts = rem;
-}
-
 /*
  * Count this call against every rule that matches it, do their delays,
  * and return the first other rule that fires, or NULL.
@@ -243,7 +230,7 @@ pick(struct fault_state *st, unsigned op, const char *name)
 		if (r->kind == K_DELAY) {
 			arca_info(st->ctx, FAULT_ENV ": delaying %s %s by %g s",
 			    op_word(op), name, r->arg);
-			fault_sleep(r->arg);
+			arca_backend_sleep(r->arg);
 		} else if (hit == NULL)
 			hit = r;
 	}

@@ -323,6 +323,24 @@ file_is_tmp(const char *name)
 	return name[0] == '.' && strstr(name, FILE_TMP_MARK) != NULL;
 }
 
+/* The target directory, for reading its entries: 0 or an error. */
+static int
+file_opendir(struct file_state *st, DIR **d)
+{
+	int fd;
+
+	if ((fd = openat(st->dirfd, ".", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1 || (*d = fdopendir(fd)) == NULL) {
+		int e = errno, rc;
+
+		if (fd != -1)
+			close(fd);
+		rc = file_fail(st, e, st->where, "cannot list %s", st->where);
+		return rc != 0 ? rc : ARCA_ERR_IO;	/* never 0 */
+	}
+	return 0;
+}
+
 static int
 file_list(void *vst, struct arca_strlist *outl)
 {
@@ -330,16 +348,10 @@ file_list(void *vst, struct arca_strlist *outl)
 	struct dirent *de;
 	struct stat sb;
 	DIR *d = NULL;
-	int fd, rc = 0;
+	int rc = 0;
 
-	if ((fd = openat(st->dirfd, ".", O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) == -1 || (d = fdopendir(fd)) == NULL) {
-		rc = file_fail(st, errno, st->where, "cannot list %s",
-		    st->where);
-		if (fd != -1)
-			close(fd);
+	if ((rc = file_opendir(st, &d)) != 0)
 		goto out;
-	}
 	for (;;) {
 		errno = 0;
 		if ((de = readdir(d)) == NULL) {
@@ -443,16 +455,10 @@ file_sweep(void *vst, int apply, struct arca_strlist *found)
 	struct dirent *de;
 	struct stat sb;
 	DIR *d = NULL;
-	int fd, rc = 0;
+	int rc = 0;
 
-	if ((fd = openat(st->dirfd, ".", O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) == -1 || (d = fdopendir(fd)) == NULL) {
-		rc = file_fail(st, errno, st->where, "cannot list %s",
-		    st->where);
-		if (fd != -1)
-			close(fd);
+	if ((rc = file_opendir(st, &d)) != 0)
 		goto out;
-	}
 	while ((de = readdir(d)) != NULL) {
 		if (!file_is_tmp(de->d_name) ||
 		    fstatat(st->dirfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) ||

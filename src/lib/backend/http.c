@@ -643,18 +643,3 @@ arca_http_retry_after(const char *v, double dflt, double max)
 		d = 0;
 	return d > max ? max : d;
 }
-
-void
-arca_http_sleep(double secs)
-{
-	struct timespec ts, rem;
-
-	if (!(secs > 0))
-		return;
-	ts.tv_sec = (time_t)secs;
-	ts.tv_nsec = (long)((secs - (double)ts.tv_sec) * 1e9);
-	if (ts.tv_nsec >= 1000000000L)
-		ts.tv_nsec = 999999999L;
-	while (nanosleep(&ts, &rem) == -1 && errno == EINTR)
-		ts = rem;
-}

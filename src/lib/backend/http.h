@@ -107,7 +107,4 @@ int arca_http_escape(struct arca_buf *b, const char *s, int keep_slash);
  */
 double arca_http_retry_after(const char *v, double dflt, double max);
 
-/* Sleep secs seconds, resuming after signals. */
-void arca_http_sleep(double secs);
-
 #endif /* !ARCA_BACKEND_HTTP_H */

@@ -593,21 +593,21 @@ sftp_list_add(struct sftp_state *st, struct arca_strlist *out,
 	return 0;
 }
 
+/*
+ * Call fn for each entry of the target directory (name NUL-terminated;
+ * names with a NUL inside, which no backup file has, are passed over),
+ * until it returns non-zero; returns that, 0, or the listing's error.
+ */
 static int
-sftp_list(void *vst, struct arca_strlist *outl)
+sftp_each_entry(struct sftp_state *st,
+    int (*fn)(struct sftp_state *, void *, const char *,
+    const LIBSSH2_SFTP_ATTRIBUTES *), void *ud)
 {
-	struct sftp_state *st = vst;
-	struct arca_strlist links = { 0 };
-	LIBSSH2_SFTP_HANDLE *h = NULL;
+	LIBSSH2_SFTP_HANDLE *h;
 	LIBSSH2_SFTP_ATTRIBUTES a;
-	char name[SFTP_PATH_MAX + 1], *path;
-	size_t i;
-	int n, rc;
+	char name[SFTP_PATH_MAX + 1];
+	int n, rc = 0;
 
-	if ((rc = sftp_ready(st)) != 0)
-		return rc;
-	if (st->scp)
-		return arca_scp_list(st, outl);
 	if ((h = libssh2_sftp_open_ex(st->sftp, st->dir,
 	    (unsigned)strlen(st->dir), 0, 0, LIBSSH2_SFTP_OPENDIR)) == NULL)
 		return sftp_fail(st, libssh2_session_last_errno(
@@ -617,30 +617,62 @@ sftp_list(void *vst, struct arca_strlist *outl)
 		if (n < 0) {
 			rc = sftp_fail(st, n, &h, "cannot list %s",
 			    st->ssh->where);
-			goto out;
+			break;
 		}
 		if (n == 0)
 			break;
 		name[n] = '\0';
-		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
-		    arca_sftp_is_tmp(name) || strlen(name) != (size_t)n)
+		if (strlen(name) != (size_t)n)
 			continue;
-		if (a.flags & LIBSSH2_SFTP_ATTR_PERMISSIONS) {
-			/* A symlink to a file is fetched through: it counts,
-			 * but can only be looked at once the listing is over. */
-			if (LIBSSH2_SFTP_S_ISLNK(a.permissions)) {
-				if ((rc = sftp_list_add(st, &links, name)) != 0)
-					goto out;
-				continue;
-			}
-			if (!LIBSSH2_SFTP_S_ISREG(a.permissions))
-				continue;
-		}
-		if ((rc = sftp_list_add(st, outl, name)) != 0)
-			goto out;
+		if ((rc = fn(st, ud, name, &a)) != 0)
+			break;
 	}
-	libssh2_sftp_close_handle(h);
-	h = NULL;
+	if (h != NULL)
+		libssh2_sftp_close_handle(h);
+	return rc;
+}
+
+struct list_ctx {
+	struct arca_strlist *out;
+	struct arca_strlist *links;
+};
+
+static int
+list_entry(struct sftp_state *st, void *ud, const char *name,
+    const LIBSSH2_SFTP_ATTRIBUTES *a)
+{
+	struct list_ctx *lc = ud;
+
+	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
+	    arca_sftp_is_tmp(name))
+		return 0;
+	if (a->flags & LIBSSH2_SFTP_ATTR_PERMISSIONS) {
+		/* A symlink to a file is fetched through: it counts, but can
+		 * only be looked at once the listing is over. */
+		if (LIBSSH2_SFTP_S_ISLNK(a->permissions))
+			return sftp_list_add(st, lc->links, name);
+		if (!LIBSSH2_SFTP_S_ISREG(a->permissions))
+			return 0;
+	}
+	return sftp_list_add(st, lc->out, name);
+}
+
+static int
+sftp_list(void *vst, struct arca_strlist *outl)
+{
+	struct sftp_state *st = vst;
+	struct arca_strlist links = { 0 };
+	struct list_ctx lc = { outl, &links };
+	char *path;
+	size_t i;
+	int n, rc;
+
+	if ((rc = sftp_ready(st)) != 0)
+		return rc;
+	if (st->scp)
+		return arca_scp_list(st, outl);
+	if ((rc = sftp_each_entry(st, list_entry, &lc)) != 0)
+		goto out;
 	for (i = 0; i < links.n; i++) {
 		if ((path = sftp_join(st->dir, links.v[i])) == NULL) {
 			rc = arca_error(st->ctx, ARCA_ERR_NOMEM, "out of memory");
@@ -656,8 +688,6 @@ sftp_list(void *vst, struct arca_strlist *outl)
 			goto out;
 	}
 out:
-	if (h != NULL)
-		libssh2_sftp_close_handle(h);
 	arca_strlist_free(&links);
 	return rc;
 }
@@ -694,45 +724,32 @@ sftp_del(void *vst, const char *name)
 #define SFTP_TMP_STALE	(24 * 60 * 60)
 
 static int
+sweep_entry(struct sftp_state *st, void *ud, const char *name,
+    const LIBSSH2_SFTP_ATTRIBUTES *a)
+{
+	if (!arca_sftp_is_tmp(name) ||
+	    !(a->flags & LIBSSH2_SFTP_ATTR_ACMODTIME) ||
+	    !(a->flags & LIBSSH2_SFTP_ATTR_PERMISSIONS) ||
+	    !LIBSSH2_SFTP_S_ISREG(a->permissions) ||
+	    (long long)time(NULL) - (long long)a->mtime <= SFTP_TMP_STALE)
+		return 0;
+	return sftp_list_add(st, ud, name);
+}
+
+static int
 sftp_sweep(void *vst, int apply, struct arca_strlist *found)
 {
 	struct sftp_state *st = vst;
 	struct arca_strlist stale = { 0 };
-	LIBSSH2_SFTP_HANDLE *h = NULL;
-	LIBSSH2_SFTP_ATTRIBUTES a;
-	char name[SFTP_PATH_MAX + 1];
 	size_t i;
-	int n, rc;
+	int rc;
 
 	if ((rc = sftp_ready(st)) != 0)
 		return rc;
 	if (st->scp)	/* no file times without SFTP: cannot tell */
 		return 0;
-	if ((h = libssh2_sftp_open_ex(st->sftp, st->dir,
-	    (unsigned)strlen(st->dir), 0, 0, LIBSSH2_SFTP_OPENDIR)) == NULL)
-		return sftp_fail(st, libssh2_session_last_errno(
-		    st->ssh->session), NULL, "cannot list %s", st->ssh->where);
-	for (;;) {
-		n = libssh2_sftp_readdir_ex(h, name, SFTP_PATH_MAX, NULL, 0, &a);
-		if (n < 0) {
-			rc = sftp_fail(st, n, &h, "cannot list %s",
-			    st->ssh->where);
-			goto out;
-		}
-		if (n == 0)
-			break;
-		name[n] = '\0';
-		if (!arca_sftp_is_tmp(name) || strlen(name) != (size_t)n ||
-		    !(a.flags & LIBSSH2_SFTP_ATTR_ACMODTIME) ||
-		    !(a.flags & LIBSSH2_SFTP_ATTR_PERMISSIONS) ||
-		    !LIBSSH2_SFTP_S_ISREG(a.permissions) ||
-		    (long long)time(NULL) - (long long)a.mtime <= SFTP_TMP_STALE)
-			continue;
-		if ((rc = sftp_list_add(st, &stale, name)) != 0)
-			goto out;
-	}
-	libssh2_sftp_close_handle(h);
-	h = NULL;
+	if ((rc = sftp_each_entry(st, sweep_entry, &stale)) != 0)
+		goto out;
 	for (i = 0; i < stale.n; i++) {
 		if (arca_strlist_add(found, stale.v[i]) != 0) {
 			rc = arca_error(st->ctx, ARCA_ERR_NOMEM, "out of memory");
@@ -742,8 +759,6 @@ sftp_sweep(void *vst, int apply, struct arca_strlist *found)
 			goto out;
 	}
 out:
-	if (h != NULL)
-		libssh2_sftp_close_handle(h);
 	arca_strlist_free(&stale);
 	return rc;
 }

@@ -14,31 +14,14 @@
 #include "util/timefmt.h"
 
 static struct arca_json *
-time_value(int64_t t)
-{
-	struct arca_json *o = arca_json_object();
-	char ts[17];
-
-	if (o == NULL)
-		return NULL;
-	arca_time_format(t, ts);
-	if (arca_json_set_int(o, "unix", t) != 0 ||
-	    arca_json_set_str(o, "utc", ts) != 0) {
-		arca_json_free(o);
-		return NULL;
-	}
-	return o;
-}
-
-static struct arca_json *
 set_value(const struct arca_set *s)
 {
 	struct arca_json *o = arca_json_object();
 
 	if (o == NULL || arca_json_set_str(o, "type", s->is_full ? "full" :
 	    "incremental") != 0 ||
-	    arca_json_set(o, "time", time_value(s->end)) != 0 ||
-	    (!s->is_full && arca_json_set(o, "start", time_value(s->start)) != 0) ||
+	    arca_json_set(o, "time", arca_json_time(s->end)) != 0 ||
+	    (!s->is_full && arca_json_set(o, "start", arca_json_time(s->start)) != 0) ||
 	    arca_json_set_int(o, "volumes", arca_set_count_vols(s)) != 0 ||
 	    arca_json_set_bool(o, "encrypted", s->encrypted) != 0 ||
 	    arca_json_set_bool(o, "partial", arca_set_is_partial(s)) != 0) {
@@ -88,21 +71,21 @@ print_status_json(struct arca_ctx *ctx, struct arca_engine *e,
 		if ((ch = arca_json_object()) == NULL ||
 		    arca_json_append(chains, ch) != 0 ||
 		    arca_json_set_bool(ch, "primary", k == c->primary) != 0 ||
-		    arca_json_set(ch, "start", time_value(k->start)) != 0 ||
-		    arca_json_set(ch, "end", time_value(k->end)) != 0 ||
+		    arca_json_set(ch, "start", arca_json_time(k->start)) != 0 ||
+		    arca_json_set(ch, "end", arca_json_time(k->end)) != 0 ||
 		    add_sets(ch, "sets", k->sets, k->nsets) != 0)
 			goto out;
 		last = k;
 	}
 	if (arca_json_set_str(root, "target", arca_backend_url(e->be)) != 0 ||
 	    arca_json_set_str(root, "archive_dir", e->archdir) != 0 ||
-	    arca_json_set(root, "now", time_value(o->now)) != 0)
+	    arca_json_set(root, "now", arca_json_time(o->now)) != 0)
 		goto out;
 	if (last != NULL) {
-		if (arca_json_set(root, "last_backup", time_value(last->end)) != 0 ||
+		if (arca_json_set(root, "last_backup", arca_json_time(last->end)) != 0 ||
 		    arca_json_set_int(root, "last_backup_age_seconds",
 		    o->now - last->end) != 0 ||
-		    arca_json_set(root, "last_full_backup", time_value(
+		    arca_json_set(root, "last_full_backup", arca_json_time(
 		    arca_collection_last_full_time(c))) != 0)
 			goto out;
 	} else if (arca_json_set_null(root, "last_backup") != 0 ||

@@ -15,7 +15,6 @@
 #include "select/walk.h"
 #include "util/ctx.h"
 #include "util/json.h"
-#include "util/timefmt.h"
 
 /* At most four redraws a second: a terminal line, not a log. */
 #define REPORT_MS 250
@@ -273,23 +272,6 @@ arca_progress_free(struct arca_progress *p)
 
 /* ----- the --json report of a backup (docs/JSON.md) ----- */
 
-static struct arca_json *
-time_value(int64_t t)
-{
-	struct arca_json *o = arca_json_object();
-	char ts[17];
-
-	if (o == NULL)
-		return NULL;
-	arca_time_format(t, ts);
-	if (arca_json_set_int(o, "unix", t) != 0 ||
-	    arca_json_set_str(o, "utc", ts) != 0) {
-		arca_json_free(o);
-		return NULL;
-	}
-	return o;
-}
-
 /* JSON integers are int64: counters past that are clamped, not wrapped. */
 static int
 set_count(struct arca_json *o, const char *key, uint64_t n)
@@ -312,9 +294,9 @@ arca_progress_report_json(struct arca_ctx *ctx,
 	    arca_json_set_str(o, "source", r->source) ||
 	    arca_json_set_bool(o, "resumed", r->resumed) ||
 	    arca_json_set_bool(o, "dry_run", r->dry_run) ||
-	    arca_json_set(o, "backup_time", time_value(r->backup_time)) ||
-	    arca_json_set(o, "start_time", time_value(r->start_time)) ||
-	    arca_json_set(o, "end_time", time_value(r->end_time)) ||
+	    arca_json_set(o, "backup_time", arca_json_time(r->backup_time)) ||
+	    arca_json_set(o, "start_time", arca_json_time(r->start_time)) ||
+	    arca_json_set(o, "end_time", arca_json_time(r->end_time)) ||
 	    arca_json_set_int(o, "elapsed_seconds",
 	    r->end_time - r->start_time) ||
 	    set_count(o, "source_files", r->files) ||

@@ -8,6 +8,7 @@
 #include "util/buf.h"
 #include "util/ctx.h"
 #include "util/json.h"
+#include "util/timefmt.h"
 
 #define J(v) ((json_t *)(v))
 #define A(v) ((struct arca_json *)(v))
@@ -80,6 +81,23 @@ int
 arca_json_set_null(struct arca_json *o, const char *key)
 {
 	return arca_json_set(o, key, A(json_null()));
+}
+
+struct arca_json *
+arca_json_time(int64_t t)
+{
+	struct arca_json *o = arca_json_object();
+	char ts[17];
+
+	if (o == NULL)
+		return NULL;
+	arca_time_format(t, ts);
+	if (arca_json_set_int(o, "unix", t) != 0 ||
+	    arca_json_set_str(o, "utc", ts) != 0) {
+		arca_json_free(o);
+		return NULL;
+	}
+	return o;
 }
 
 int

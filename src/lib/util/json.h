@@ -25,6 +25,11 @@ int arca_json_set_str(struct arca_json *o, const char *key, const char *s);
 int arca_json_set_int(struct arca_json *o, const char *key, int64_t n);
 int arca_json_set_bool(struct arca_json *o, const char *key, int b);
 int arca_json_set_null(struct arca_json *o, const char *key);
+/*
+ * A time as arca's JSON documents give it (docs/JSON.md):
+ * {"unix": T, "utc": "YYYYMMDDTHHMMSSZ"}; NULL on allocation failure.
+ */
+struct arca_json *arca_json_time(int64_t t);
 /* Append v (ownership taken) to an array. */
 int arca_json_append(struct arca_json *a, struct arca_json *v);
 /* Serialise (indented, keys in insertion order, UTF-8; invalid UTF-8 in
