@@ -920,8 +920,10 @@ arca_run_backup(struct arca_ctx *ctx, const struct arca_options *o,
 		}
 		if ((r = check_chain(&b, ch)) != 0)
 			goto out;
+		/* The walk and the signature reading on a core each. */
 		if ((r = arca_sigstream_open(e, ch->sig, b.resumed ? b.start : -1,
-		    1, &b.sigs)) != 0)
+		    ARCA_SIGS_DELETED | (o->concurrency != 1 ?
+		    ARCA_SIGS_AHEAD : 0), &b.sigs)) != 0)
 			goto out;
 	} else {
 		b.start = b.end;

@@ -25,12 +25,19 @@ struct arca_sigent {
 /* Largest signature accepted for one file. */
 #define ARCA_SIG_MAX ((size_t)1 << 30)
 
+/* Flags of arca_sigstream_open(). */
+#define ARCA_SIGS_DELETED	0x1	/* return deleted entries too */
+#define ARCA_SIGS_AHEAD		0x2	/* merge on a thread of its own, a few
+					 * hundred entries ahead of the reader */
+
 /*
  * Open the stream over sc's files whose end time <= t (t < 0: all).
- * Deleted entries are skipped unless with_deleted.
+ * Deleted entries are skipped unless flags has ARCA_SIGS_DELETED.  With
+ * ARCA_SIGS_AHEAD an error of the thread reaches the reader from
+ * arca_sigstream_next() after the entries before it, with its message.
  */
 int arca_sigstream_open(struct arca_engine *e, const struct arca_sigchain *sc,
-    int64_t t, int with_deleted, struct arca_sigstream **out);
+    int64_t t, unsigned flags, struct arca_sigstream **out);
 /* 1 and *ent (valid until the next call), 0 at the end, or negative arca_err. */
 int arca_sigstream_next(struct arca_sigstream *s, const struct arca_sigent **ent);
 void arca_sigstream_free(struct arca_sigstream *s);
