@@ -1224,6 +1224,62 @@ test_truncated(void)
 	arca_buf_free(&tar);
 }
 
+/* Store sum in the checksum field of the header at h as "%06o\0 ". */
+static void
+put_checksum(unsigned char *h, long sum)
+{
+	char f[9];
+
+	snprintf(f, sizeof(f), "%06lo", sum & 0777777);
+	memcpy(h + 148, f, 6);
+	h[154] = '\0';
+	h[155] = ' ';
+}
+
+/*
+ * Old tars stored the checksum as a sum of signed bytes; both sums are
+ * accepted, and only those: bytes >= 0x80 make the two differ.
+ */
+static void
+test_checksum_sums(void)
+{
+	struct arca_buf tar = { 0 }, bad = { 0 };
+	struct gotlist l = { 0 };
+	const struct ent *v;
+	long us = 0, ss = 0;
+	size_t n, i;
+
+	v = all_types(&n);
+	CHECK_INT(write_ents(v, 1, 0, &tar), 0);
+	arca_buf_append(&bad, tar.data, tar.len);
+	/* The unused tail of a ustar header: readers ignore its bytes. */
+	memset(bad.data + 500, 0xf0, 12);
+	for (i = 0; i < 512; i++) {
+		unsigned char c = i >= 148 && i < 156 ? ' ' : bad.data[i];
+
+		us += c;
+		ss += (signed char)c;
+	}
+	CHECK(us != ss);
+	put_checksum(bad.data, us);
+	CHECK_INT(read_mem(bad.data, bad.len, 4096, &l), 0);
+	CHECK_INT(l.n, 1);
+	gotlist_free(&l);
+	put_checksum(bad.data, ss);
+	CHECK_INT(read_mem(bad.data, bad.len, 4096, &l), 0);
+	CHECK_INT(l.n, 1);
+	gotlist_free(&l);
+	put_checksum(bad.data, us + 1);
+	CHECK_INT(read_mem(bad.data, bad.len, 4096, &l), ARCA_ERR_CORRUPT);
+	CHECK(strstr(ctx.errmsg, "checksum") != NULL);
+	gotlist_free(&l);
+	put_checksum(bad.data, ss - 1);
+	CHECK_INT(read_mem(bad.data, bad.len, 4096, &l), ARCA_ERR_CORRUPT);
+	gotlist_free(&l);
+	arca_buf_free(&bad);
+	arca_buf_free(&tar);
+}
+
 static void
 test_bad_headers(void)
 {
@@ -1511,6 +1567,7 @@ main(void)
 	RUN(test_streaming);
 	RUN(test_truncated);
 	RUN(test_bad_headers);
+	RUN(test_checksum_sums);
 	RUN(test_source_errors);
 	RUN(test_random_damage);
 	RUN(test_other_dialects);

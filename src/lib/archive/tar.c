@@ -869,7 +869,7 @@ static int
 tar_checksum_ok(const unsigned char *h)
 {
 	uint64_t want;
-	long us = 0, ss = 0;
+	long us = 0, ss, high = 0;
 	size_t i, k;
 
 	for (k = 148; k < 156 && h[k] == ' '; k++)
@@ -882,12 +882,21 @@ tar_checksum_ok(const unsigned char *h)
 	for (; i < 156; i++)
 		if (h[i] != ' ' && h[i] != '\0')
 			return 0;
+	/*
+	 * Branch-free over the whole block (this runs for every member of
+	 * every signature file), then the checksum field counted as spaces.
+	 * The signed sum is the unsigned one less 256 per byte >= 0x80.
+	 */
 	for (i = 0; i < TAR_BLOCK; i++) {
-		unsigned char c = (i >= 148 && i < 156) ? ' ' : h[i];
-
-		us += c;
-		ss += (signed char)c;
+		us += h[i];
+		high += h[i] >> 7;
 	}
+	for (i = 148; i < 156; i++) {
+		us -= h[i];
+		high -= h[i] >> 7;
+	}
+	us += 8 * ' ';
+	ss = us - 256 * high;
 	return (long)want == us || (long)want == ss;
 }
 
