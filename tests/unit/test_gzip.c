@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
 #include "compress/gzip.h"
 #include "util/buf.h"
 #include "util/ctx.h"
@@ -325,6 +327,195 @@ test_corrupt_refused(void)
 	arca_buf_free(&bad);
 }
 
+/*
+ * Rebuild member m (a header without fields, from our sink) with the
+ * header flags in `flags`: FEXTRA, FNAME, FCOMMENT and FHCRC get fields,
+ * FHCRC a correct CRC unless bad_hcrc.
+ */
+static void
+with_header(const struct arca_buf *m, unsigned flags, int bad_hcrc,
+    struct arca_buf *out)
+{
+	unsigned long hcrc;
+
+	arca_buf_reset(out);
+	arca_buf_append(out, m->data, 10);
+	out->data[3] = (unsigned char)flags;
+	if (flags & 0x04)	/* FEXTRA: XLEN 6, a subfield with a NUL */
+		arca_buf_append(out, "\x06\x00" "AB\x02\x00" "\x00z", 8);
+	if (flags & 0x08)	/* FNAME */
+		arca_buf_append(out, "name.txt", 9);
+	if (flags & 0x10)	/* FCOMMENT */
+		arca_buf_append(out, "a comment", 10);
+	if (flags & 0x02) {	/* FHCRC: low 16 bits of the header's CRC */
+		hcrc = crc32(0, out->data, (uInt)out->len) ^ (bad_hcrc ? 1 : 0);
+		arca_buf_putc(out, (int)(hcrc & 0xff));
+		arca_buf_putc(out, (int)((hcrc >> 8) & 0xff));
+	}
+	arca_buf_append(out, m->data + 10, m->len - 10);
+}
+
+static void
+test_header_flags(void)
+{
+	struct arca_buf in = { 0 }, z = { 0 }, h = { 0 }, back = { 0 };
+	unsigned flags;
+	size_t cut;
+
+	fill(&in, 30000, 21);
+	CHECK_INT(gz(in.data, in.len, 65536, 6, &z), 0);
+	/* Every combination of FTEXT, FHCRC, FEXTRA, FNAME, FCOMMENT. */
+	for (flags = 0; flags < 0x20; flags++) {
+		with_header(&z, flags, 0, &h);
+		CHECK_INT(gunz(h.data, h.len, 777, 0, &back), 0);
+		CHECK(back.len == in.len &&
+		    memcmp(back.data, in.data, in.len) == 0);
+		/* Two of them back to back, with padding between. */
+		arca_buf_append(&h, "\0\0\0", 3);
+		with_header(&z, flags ^ 0x1e, 0, &back);
+		arca_buf_append(&h, back.data, back.len);
+		CHECK_INT(gunz(h.data, h.len, 4096, 0, &back), 0);
+		CHECK_INT(back.len, 2 * in.len);
+		/* Cut anywhere in the header, or right after it. */
+		with_header(&z, flags, 0, &h);
+		for (cut = 1; cut <= h.len - (z.len - 10); cut++)
+			expect_corrupt(h.data, cut, "header cut");
+	}
+	with_header(&z, 0x1e, 1, &h);
+	expect_corrupt(h.data, h.len, "bad header crc");
+	CHECK(strstr(ctx.errmsg, "header crc") != NULL);
+	for (flags = 0x20; flags <= 0x80; flags <<= 1) {
+		with_header(&z, flags, 0, &h);
+		expect_corrupt(h.data, h.len, "reserved flag");
+		CHECK(strstr(ctx.errmsg, "flags") != NULL);
+	}
+	with_header(&z, 0, 0, &h);
+	h.data[1] = 0x8c;
+	expect_corrupt(h.data, h.len, "bad magic");
+	arca_buf_free(&in);
+	arca_buf_free(&z);
+	arca_buf_free(&h);
+	arca_buf_free(&back);
+}
+
+/* Every cut of a small member, and every flipped trailer bit. */
+static void
+test_small_member_every_byte(void)
+{
+	struct arca_buf z = { 0 }, h = { 0 }, back = { 0 }, bad = { 0 };
+	static const char msg[] = "a small member, a small member, small.\n";
+	size_t cut, i;
+	int bit, fails = 0;
+
+	CHECK_INT(gz(msg, sizeof(msg) - 1, 5, 6, &z), 0);
+	with_header(&z, 0x1e, 0, &h);
+	CHECK_INT(gunz(h.data, h.len, 1, 0, &back), 0);
+	CHECK(back.len == sizeof(msg) - 1 &&
+	    memcmp(back.data, msg, back.len) == 0);
+	for (cut = 0; cut < h.len; cut++) {
+		ctx.errmsg[0] = '\0';
+		if (gunz(h.data, cut, 1, 0, &back) != ARCA_ERR_CORRUPT ||
+		    gunz(h.data, cut, 4096, 0, &back) != ARCA_ERR_CORRUPT) {
+			fprintf(stderr, "cut at %zu of %zu accepted\n", cut,
+			    h.len);
+			fails++;
+		}
+		if (cut > 0 && strstr(ctx.errmsg, "truncated") == NULL) {
+			fprintf(stderr, "cut at %zu: %s\n", cut, ctx.errmsg);
+			fails++;
+		}
+	}
+	/* Also cut after a first whole member. */
+	arca_buf_reset(&bad);
+	arca_buf_append(&bad, z.data, z.len);
+	arca_buf_append(&bad, h.data, h.len);
+	for (cut = z.len + 1; cut < bad.len; cut++)
+		if (gunz(bad.data, cut, 7, 0, &back) != ARCA_ERR_CORRUPT)
+			fails++;
+	/* Each bit of CRC-32 and ISIZE. */
+	for (i = z.len - 8; i < z.len; i++) {
+		for (bit = 0; bit < 8; bit++) {
+			arca_buf_reset(&bad);
+			arca_buf_append(&bad, z.data, z.len);
+			bad.data[i] ^= (unsigned char)(1 << bit);
+			if (gunz(bad.data, bad.len, 4096, 0, &back) !=
+			    ARCA_ERR_CORRUPT) {
+				fprintf(stderr, "flip %zu.%d accepted\n", i,
+				    bit);
+				fails++;
+			}
+		}
+	}
+	CHECK_INT(fails, 0);
+	arca_buf_free(&z);
+	arca_buf_free(&h);
+	arca_buf_free(&back);
+	arca_buf_free(&bad);
+}
+
+/*
+ * Members much larger than ISA-L's internal buffers (32 KiB window, 64 KiB
+ * input chunks), read 1 byte, odd sizes and large blocks at a time, each
+ * compared with zlib's own inflate.
+ */
+static void
+test_large_members_and_read_sizes(void)
+{
+	struct arca_buf a = { 0 }, b = { 0 }, za = { 0 }, zb = { 0 },
+	    all = { 0 }, want = { 0 }, back = { 0 };
+	static const size_t steps[] = { 1, 3, 4095, 65536, 1 << 20 };
+	unsigned char *zl;
+	uLongf zlen;
+	z_stream zs;
+	size_t i;
+
+	fill(&a, (1 << 20) + 17, 31);
+	fill(&b, 300007, 32);
+	CHECK_INT(gz(a.data, a.len, 100000, 6, &za), 0);
+	CHECK_INT(gz(b.data, b.len, 65536, 1, &zb), 0);
+	arca_buf_append(&all, za.data, za.len);
+	arca_buf_append(&all, zb.data, zb.len);
+	arca_buf_append(&all, "\0", 1);
+	arca_buf_append(&all, za.data, za.len);
+	arca_buf_append(&want, a.data, a.len);
+	arca_buf_append(&want, b.data, b.len);
+	arca_buf_append(&want, a.data, a.len);
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		/* 1-byte reads take a while: one member only. */
+		size_t n = steps[i] == 1 ? za.len : all.len;
+		size_t w = steps[i] == 1 ? a.len : want.len;
+
+		CHECK_INT(gunz(all.data, n, steps[i], 0, &back), 0);
+		CHECK_INT(back.len, w);
+		CHECK(back.len == w && memcmp(back.data, want.data, w) == 0);
+	}
+	/* zlib agrees on the first member. */
+	zlen = (uLongf)a.len;
+	zl = malloc(a.len);
+	memset(&zs, 0, sizeof(zs));
+	CHECK_INT(inflateInit2(&zs, 16 + MAX_WBITS), Z_OK);
+	zs.next_in = za.data;
+	zs.avail_in = (uInt)za.len;
+	zs.next_out = zl;
+	zs.avail_out = (uInt)zlen;
+	CHECK_INT(inflate(&zs, Z_FINISH), Z_STREAM_END);
+	CHECK(zs.total_out == a.len && memcmp(zl, a.data, a.len) == 0);
+	inflateEnd(&zs);
+	free(zl);
+	/* The limit counts across members. */
+	CHECK_INT(gunz(all.data, all.len, 65536, a.len + b.len, &back),
+	    ARCA_ERR_CORRUPT);
+	CHECK(back.len <= a.len + b.len);
+	CHECK_INT(gunz(all.data, all.len, 65536, want.len, &back), 0);
+	arca_buf_free(&a);
+	arca_buf_free(&b);
+	arca_buf_free(&za);
+	arca_buf_free(&zb);
+	arca_buf_free(&all);
+	arca_buf_free(&want);
+	arca_buf_free(&back);
+}
+
 static void
 test_truncated_refused(void)
 {
@@ -494,6 +685,9 @@ main(void)
 	RUN(test_concatenated_members);
 	RUN(test_corrupt_refused);
 	RUN(test_truncated_refused);
+	RUN(test_header_flags);
+	RUN(test_small_member_every_byte);
+	RUN(test_large_members_and_read_sizes);
 	RUN(test_limit);
 	RUN(test_errors_propagate);
 	RUN(test_file_helpers);

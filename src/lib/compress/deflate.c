@@ -1,5 +1,5 @@
 /*
- * deflate.c: raw deflate and zlib streams on ISA-L.
+ * deflate.c: raw deflate, zlib and gzip streams on ISA-L.
  *
  * The sink keeps one ISA-L stream for the whole input and ends each
  * ARCA_DEFLATE_BLOCK of input with a sync flush, so every block's output is
@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <isa-l/crc.h>
 #include <isa-l/igzip_lib.h>
 
 #include "compress/deflate.h"
@@ -377,4 +378,245 @@ arca_inflate_source(struct arca_ctx *ctx, struct arca_source *src,
 	f->src = src;
 	f->what = what;
 	return &f->base;
+}
+
+/*
+ * The gzip reader.  We parse each member's header ourselves, so what we
+ * accept stays what zlib accepted before (FHCRC checked, reserved flag
+ * bits refused), and let ISA-L inflate the body and check the trailer
+ * (ISAL_GZIP_NO_HDR_VER).  When a member ends, ISA-L hands back the input
+ * it did not use, where padding or the next member starts.
+ */
+#define GZ_FTEXT	0x01
+#define GZ_FHCRC	0x02
+#define GZ_FEXTRA	0x04
+#define GZ_FNAME	0x08
+#define GZ_FCOMMENT	0x10
+#define GZ_FRESERVED	0xe0
+
+enum gzi_state {
+	GZI_FIRST,		/* nothing read yet: a member must follow */
+	GZI_MEMBER,		/* inside a member's deflate data or trailer */
+	GZI_BETWEEN,		/* after a member: zeros, a member or the end */
+	GZI_DONE
+};
+
+struct gzi_source {
+	struct arca_source base;
+	struct arca_ctx *ctx;
+	struct arca_source *src;
+	enum gzi_state state;
+	int err;		/* sticky */
+	int src_eof;
+	uint64_t limit;
+	uint64_t total;		/* bytes handed out */
+	struct inflate_state st;
+	unsigned char in[DF_INCHUNK];
+};
+
+static int
+gzi_corrupt(struct gzi_source *g, const char *why)
+{
+	return g->err = arca_error(g->ctx, ARCA_ERR_CORRUPT,
+	    "corrupt gzip data: %s", why);
+}
+
+static int
+gzi_corrupt_rc(struct gzi_source *g, int rc)
+{
+	switch (rc) {
+	case ISAL_INVALID_BLOCK:
+		return gzi_corrupt(g, "invalid deflate block");
+	case ISAL_INVALID_SYMBOL:
+		return gzi_corrupt(g, "invalid deflate code");
+	case ISAL_INVALID_LOOKBACK:
+		return gzi_corrupt(g, "back-reference before the start");
+	case ISAL_INCORRECT_CHECKSUM:
+		return gzi_corrupt(g, "CRC-32 or length mismatch");
+	default:
+		return gzi_corrupt(g, "inflate failed");
+	}
+}
+
+/* Refill the input buffer once it is used up; at the end it stays empty. */
+static int
+gzi_fill(struct gzi_source *g)
+{
+	ssize_t r;
+
+	if (g->st.avail_in > 0 || g->src_eof)
+		return 0;
+	if ((r = arca_source_read(g->src, g->in, sizeof(g->in))) < 0)
+		return g->err = (int)r;
+	if (r == 0)
+		g->src_eof = 1;
+	g->st.next_in = g->in;
+	g->st.avail_in = (uint32_t)r;
+	return 0;
+}
+
+/* The next header byte into *c, added to the header's CRC-32 *hcrc. */
+static int
+gzi_byte(struct gzi_source *g, unsigned char *c, uint32_t *hcrc)
+{
+	int r;
+
+	if ((r = gzi_fill(g)) < 0)
+		return r;
+	if (g->st.avail_in == 0)
+		return gzi_corrupt(g, "truncated (unexpected end of data)");
+	*c = *g->st.next_in++;
+	g->st.avail_in--;
+	*hcrc = crc32_gzip_refl(*hcrc, c, 1);
+	return 0;
+}
+
+/* Skip a zero-terminated header field (FNAME, FCOMMENT). */
+static int
+gzi_skip_string(struct gzi_source *g, uint32_t *hcrc)
+{
+	unsigned char c;
+	int r;
+
+	do {
+		if ((r = gzi_byte(g, &c, hcrc)) < 0)
+			return r;
+	} while (c != 0);
+	return 0;
+}
+
+/* Read a member's header and make ISA-L ready for its deflate data. */
+static int
+gzi_header(struct gzi_source *g)
+{
+	unsigned char h[10], c[2];
+	uint32_t hcrc = 0, len;
+	uint8_t *next_in;
+	uint32_t avail_in;
+	size_t i;
+	int r;
+
+	for (i = 0; i < sizeof(h); i++)
+		if ((r = gzi_byte(g, &h[i], &hcrc)) < 0)
+			return r;
+	if (h[0] != 0x1f || h[1] != 0x8b)
+		return gzi_corrupt(g, "incorrect header check");
+	if (h[2] != 8)
+		return gzi_corrupt(g, "unknown compression method");
+	if (h[3] & GZ_FRESERVED)
+		return gzi_corrupt(g, "unknown header flags set");
+	if (h[3] & GZ_FEXTRA) {
+		if ((r = gzi_byte(g, &c[0], &hcrc)) < 0 ||
+		    (r = gzi_byte(g, &c[1], &hcrc)) < 0)
+			return r;
+		/* Not stored: skipping it needs no cap. */
+		for (len = c[0] | (uint32_t)c[1] << 8; len > 0; len--)
+			if ((r = gzi_byte(g, &c[0], &hcrc)) < 0)
+				return r;
+	}
+	if ((h[3] & GZ_FNAME) && (r = gzi_skip_string(g, &hcrc)) < 0)
+		return r;
+	if ((h[3] & GZ_FCOMMENT) && (r = gzi_skip_string(g, &hcrc)) < 0)
+		return r;
+	if (h[3] & GZ_FHCRC) {
+		len = hcrc & 0xffff;
+		if ((r = gzi_byte(g, &c[0], &hcrc)) < 0 ||
+		    (r = gzi_byte(g, &c[1], &hcrc)) < 0)
+			return r;
+		if ((c[0] | (uint32_t)c[1] << 8) != len)
+			return gzi_corrupt(g, "header crc mismatch");
+	}
+	/* A fresh inflater (no history) that still reads our buffer. */
+	next_in = g->st.next_in;
+	avail_in = g->st.avail_in;
+	isal_inflate_reset(&g->st);
+	g->st.crc_flag = ISAL_GZIP_NO_HDR_VER;
+	g->st.next_in = next_in;
+	g->st.avail_in = avail_in;
+	return 0;
+}
+
+static ssize_t
+gzi_source_read(struct arca_source *s, void *p, size_t n)
+{
+	struct gzi_source *g = (struct gzi_source *)s;
+	size_t got;
+	int rc;
+
+	if (g->err)
+		return g->err;
+	if (n == 0 || g->state == GZI_DONE)
+		return 0;
+	if (n > (size_t)1 << 30)
+		n = (size_t)1 << 30;
+	for (;;) {
+		if (gzi_fill(g) < 0)
+			return g->err;
+		if (g->state == GZI_FIRST) {
+			if (g->st.avail_in == 0)
+				return gzi_corrupt(g, "no data");
+			if (gzi_header(g) < 0)
+				return g->err;
+			g->state = GZI_MEMBER;
+			continue;
+		}
+		if (g->state == GZI_BETWEEN) {
+			/*
+			 * Python's reader skips zero padding after a member;
+			 * anything else must start another member.
+			 */
+			while (g->st.avail_in > 0 && *g->st.next_in == 0) {
+				g->st.next_in++;
+				g->st.avail_in--;
+			}
+			if (g->st.avail_in == 0) {
+				if (g->src_eof) {
+					g->state = GZI_DONE;
+					return 0;
+				}
+				continue;
+			}
+			if (gzi_header(g) < 0)
+				return g->err;
+			g->state = GZI_MEMBER;
+			continue;
+		}
+		g->st.next_out = p;
+		g->st.avail_out = (uint32_t)n;
+		rc = isal_inflate(&g->st);
+		got = n - g->st.avail_out;
+		if (rc < 0 || rc == ISAL_NEED_DICT)
+			return gzi_corrupt_rc(g, rc);
+		if (g->st.block_state == ISAL_BLOCK_FINISH)
+			g->state = GZI_BETWEEN;
+		if (g->limit != 0 && got > g->limit - g->total)
+			return g->err = arca_error(g->ctx, ARCA_ERR_CORRUPT,
+			    "gzip data decompresses to more than %llu bytes",
+			    (unsigned long long)g->limit);
+		g->total += got;
+		if (got > 0)
+			return (ssize_t)got;
+		if (g->state == GZI_MEMBER && g->src_eof &&
+		    g->st.avail_in == 0)
+			return gzi_corrupt(g, "truncated (unexpected end of "
+			    "data)");
+	}
+}
+
+struct arca_source *
+arca_inflate_gzip_source(struct arca_ctx *ctx, struct arca_source *src,
+    uint64_t limit)
+{
+	struct gzi_source *g;
+
+	if ((g = calloc(1, sizeof(*g))) == NULL)
+		return NULL;
+	isal_inflate_init(&g->st);
+	g->base.read = gzi_source_read;
+	g->base.free = if_source_free;	/* a plain free() too */
+	g->ctx = ctx;
+	g->src = src;
+	g->limit = limit;
+	g->state = GZI_FIRST;
+	return &g->base;
 }

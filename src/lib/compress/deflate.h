@@ -1,6 +1,7 @@
 /*
  * deflate.h: raw deflate streams (RFC 1951) and zlib streams (RFC 1950) on
- * Intel's ISA-L.  The only module that includes <isa-l/igzip_lib.h>.
+ * Intel's ISA-L, and the gzip reader.  The only module that includes
+ * <isa-l/igzip_lib.h> and <isa-l/crc.h>.
  *
  * The sink writes what OpenPGP calls ZIP compression (algorithm 1): one
  * raw deflate stream that every inflater, gpg's zlib included, reads.
@@ -60,5 +61,19 @@ enum arca_inflate_format {
  */
 struct arca_source *arca_inflate_source(struct arca_ctx *ctx,
     struct arca_source *src, enum arca_inflate_format fmt, const char *what);
+
+/*
+ * A source that inflates gzip data (RFC 1952) read from src (borrowed):
+ * one or more members back to back, zero padding after a member skipped
+ * (as Python's gzip reader does), anything else after a member must be
+ * another member.  The header is parsed here (optional FEXTRA, FNAME,
+ * FCOMMENT and FHCRC accepted; reserved flag bits, a method other than
+ * deflate and bad magic refused); ISA-L inflates and checks each member's
+ * CRC-32 and ISIZE.  limit caps the decompressed size (0 = none).
+ * Empty input, bad or truncated data and exceeding the limit are
+ * ARCA_ERR_CORRUPT ("corrupt gzip data: ...").  NULL when out of memory.
+ */
+struct arca_source *arca_inflate_gzip_source(struct arca_ctx *ctx,
+    struct arca_source *src, uint64_t limit);
 
 #endif /* !ARCA_COMPRESS_DEFLATE_H */

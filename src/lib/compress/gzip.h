@@ -1,5 +1,6 @@
 /*
- * gzip.h: gzip containers (spec §4.2), on zlib.
+ * gzip.h: gzip containers (spec §4.2): written with zlib (byte for byte
+ * like Python's gzip), read with ISA-L (compress/deflate.c).
  */
 #ifndef ARCA_COMPRESS_GZIP_H
 #define ARCA_COMPRESS_GZIP_H
@@ -20,8 +21,10 @@ struct arca_sink *arca_gzip_sink(struct arca_ctx *ctx, struct arca_sink *next,
 
 /*
  * A source that inflates gzip data read from src (borrowed); accepts
- * concatenated members.  limit caps the decompressed size (0 = none):
- * exceeding it is ARCA_ERR_CORRUPT.  Bad data is ARCA_ERR_CORRUPT.
+ * concatenated members and zero padding after a member.  limit caps the
+ * decompressed size (0 = none): exceeding it is ARCA_ERR_CORRUPT.  Bad,
+ * truncated or empty data is ARCA_ERR_CORRUPT.  NULL when out of memory.
+ * Same as arca_inflate_gzip_source() (deflate.h).
  */
 struct arca_source *arca_gunzip_source(struct arca_ctx *ctx,
     struct arca_source *src, uint64_t limit);
