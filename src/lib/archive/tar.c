@@ -869,7 +869,8 @@ static int
 tar_checksum_ok(const unsigned char *h)
 {
 	uint64_t want;
-	long us = 0, ss, high = 0;
+	uint32_t us = 0, high = 0;	/* 32 bits: 512 * 255 fits, and vectorises */
+	long ss;
 	size_t i, k;
 
 	for (k = 148; k < 156 && h[k] == ' '; k++)
@@ -896,8 +897,8 @@ tar_checksum_ok(const unsigned char *h)
 		high -= h[i] >> 7;
 	}
 	us += 8 * ' ';
-	ss = us - 256 * high;
-	return (long)want == us || (long)want == ss;
+	ss = (long)us - 256 * (long)high;
+	return (long)want == (long)us || (long)want == ss;
 }
 
 static void
