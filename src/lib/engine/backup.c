@@ -389,6 +389,27 @@ run_merge(struct backup *b)
 
 /* ----- setup and publishing ----- */
 
+/*
+ * Sleep until just past the wall clock's next whole second: 20 ms past,
+ * because time() may read a coarse clock that lags by a tick.
+ */
+static void
+sleep_to_next_second(void)
+{
+	struct timespec now, ts;
+	long ns;
+
+	if (clock_gettime(CLOCK_REALTIME, &now) != 0) {
+		sleep(1);
+		return;
+	}
+	ns = 1000000000L - now.tv_nsec + 20000000L;
+	ts.tv_sec = ns / 1000000000L;
+	ts.tv_nsec = ns % 1000000000L;
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
 /* The source path as duplicity records it: '.' parts and trailing '/' dropped. */
 static char *
 canon_localdir(const char *p)
@@ -915,8 +936,13 @@ arca_run_backup(struct arca_ctx *ctx, const struct arca_options *o,
 				    (long long)b.start);
 				goto out;
 			}
+			/*
+			 * Set times are whole seconds and must grow: wait
+			 * for the next second to begin, not a whole second
+			 * more (a second backup straight after the first).
+			 */
 			while ((b.end = time(NULL)) <= b.start)
-				sleep(1);
+				sleep_to_next_second();
 		}
 		if ((r = check_chain(&b, ch)) != 0)
 			goto out;
