@@ -506,6 +506,57 @@ test_file_list_filters(void)
 	rmtree(tmp);
 }
 
+/* open_read: the stored file itself, read-only; errors like get's. */
+static void
+test_file_open_read(void)
+{
+	struct arca_ctx ctx = { 0 };
+	struct arca_backend *b = NULL;
+	char *tmp = test_tmpdir(), *url = cat("file://", tmp), *p;
+	char buf[16];
+	int fd = -7;
+
+	p = cat(tmp, "/vol");
+	write_file(p, "stored bytes", 12);
+	free(p);
+	p = cat(tmp, "/adir");
+	CHECK_INT(mkdir(p, 0755), 0);
+	free(p);
+	CHECK_INT(arca_backend_open(&ctx, url, 0, NULL, &b), 0);
+	if (b != NULL) {
+		CHECK_INT(arca_backend_open_read(b, "vol", &fd), 0);
+		CHECK(fd >= 0);
+		CHECK_INT((int)read(fd, buf, sizeof(buf)), 12);
+		CHECK(memcmp(buf, "stored bytes", 12) == 0);
+		/* Read-only: nothing can write the target through it. */
+		CHECK_INT((int)write(fd, "x", 1), -1);
+		if (fd >= 0)
+			close(fd);
+		CHECK_INT(arca_backend_open_read(b, "missing", &fd),
+		    ARCA_ERR_NOTFOUND);
+		CHECK_INT(fd, -1);
+		CHECK(strstr(ctx.errmsg, "missing") != NULL);
+		CHECK_INT(arca_backend_open_read(b, "adir", &fd), ARCA_ERR_IO);
+		CHECK_INT(fd, -1);
+		CHECK_INT(arca_backend_open_read(b, "../vol", &fd),
+		    ARCA_ERR_UNSAFE);
+		CHECK_INT(fd, -1);
+	}
+	arca_backend_close(b);
+	b = NULL;
+	/* Under ARCA_TEST_FAULTS reads go through get, where rules apply. */
+	setenv("ARCA_TEST_FAULTS", "get:nothing:fail", 1);
+	CHECK_INT(arca_backend_open(&ctx, url, 0, NULL, &b), 0);
+	if (b != NULL) {
+		CHECK_INT(arca_backend_open_read(b, "vol", &fd), 1);
+		CHECK_INT(fd, -1);
+	}
+	unsetenv("ARCA_TEST_FAULTS");
+	arca_backend_close(b);
+	free(url);
+	rmtree(tmp);
+}
+
 static void
 test_file_open_errors(void)
 {
@@ -792,6 +843,7 @@ main(void)
 	RUN(test_file_relative);
 	RUN(test_file_list_filters);
 	RUN(test_file_open_errors);
+	RUN(test_file_open_read);
 	RUN(test_retry);
 	RUN(test_file_full_disk);
 	TEST_DONE();

@@ -367,6 +367,19 @@ arca_backend_get(struct arca_backend *b, const char *name,
 }
 
 int
+arca_backend_open_read(struct arca_backend *b, const char *name, int *fd)
+{
+	int rc;
+
+	*fd = -1;
+	if (b->ops->open_read == NULL)
+		return 1;
+	if ((rc = check_name(b->ctx, name)) != 0)
+		return rc;
+	return b->ops->open_read(b->state, name, fd);
+}
+
+int
 arca_backend_list(struct arca_backend *b, struct arca_strlist *out)
 {
 	return backend_call(b, OP_LIST, NULL, NULL, out);

@@ -69,6 +69,10 @@ struct arca_backend_ops {
 	 * core can check an upload (a server that kept only part of it);
 	 * NULL: uploads are not checked. */
 	int (*size)(void *state, const char *name, uint64_t *size);
+	/* Optional: a read-only fd of the stored file name, for a target on
+	 * this machine, so that a restore reads it in place instead of
+	 * copying it first; ARCA_ERR_NOTFOUND if absent.  NULL: use get. */
+	int (*open_read)(void *state, const char *name, int *fd);
 	/* Optional: find the upload temp files that crashed runs left (the
 	 * backend decides which are stale, see docs/RETENTION.md), append
 	 * their names to found, and delete them if apply. */
@@ -131,6 +135,13 @@ int arca_backend_delete(struct arca_backend *b, const char *name);
  */
 int arca_backend_delete_many(struct arca_backend *b,
     const char *const *names, size_t n);
+/*
+ * A read-only fd of the stored file name where the backend can give one
+ * (file://): *fd and 0, or ARCA_ERR_NOTFOUND / another negative error.
+ * 1 (no message) when the backend cannot: then use get.  Not retried (a
+ * local file).
+ */
+int arca_backend_open_read(struct arca_backend *b, const char *name, int *fd);
 /*
  * Find the upload temp files of crashed runs that the backend can tell are
  * stale, append their names to found, and delete them if apply.  0 (and

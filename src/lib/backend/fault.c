@@ -463,6 +463,8 @@ arca_fault_wrap(struct arca_ctx *ctx, const struct arca_backend_ops **ops,
 	st->ops.del_many = NULL;
 	st->ops.size = (*ops)->size ? fault_size : NULL;
 	st->ops.sweep = (*ops)->sweep ? fault_sweep : NULL;
+	/* open_read stays NULL: a restore then downloads through get,
+	 * where the rules apply. */
 	st->ops.close = fault_close;
 	arca_warn(ctx, FAULT_ENV " is set: injecting faults into %s (a "
 	    "test-only setting)", (*ops)->scheme);

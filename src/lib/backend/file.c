@@ -263,34 +263,47 @@ out:
 	return rc;
 }
 
+/* Open stored file name for reading: a regular file, or an error. */
 static int
-file_get(void *vst, const char *name, const char *local_path)
+file_open_read(void *vst, const char *name, int *fd)
 {
 	struct file_state *st = vst;
 	struct stat sb;
-	int in = -1, out = -1, rc = 0, n;
+	int in, rc;
 
+	*fd = -1;
 	if ((in = openat(st->dirfd, name, O_RDONLY | O_CLOEXEC)) == -1) {
 		if (errno == ENOENT)
-			rc = arca_error(st->ctx, ARCA_ERR_NOTFOUND,
+			return arca_error(st->ctx, ARCA_ERR_NOTFOUND,
 			    "%s not found in backup target %s", name,
 			    st->where);
-		else
-			rc = file_fail(st, errno, st->where,
-			    "cannot open %s in %s", name, st->where);
-		goto out;
+		return file_fail(st, errno, st->where, "cannot open %s in %s",
+		    name, st->where);
 	}
 	if (fstat(in, &sb) == -1) {
 		rc = file_fail(st, errno, st->where, "cannot stat %s in %s",
 		    name, st->where);
-		goto out;
+		close(in);
+		return rc;
 	}
 	if (!S_ISREG(sb.st_mode)) {
-		rc = arca_error(st->ctx, ARCA_ERR_IO,
+		close(in);
+		return arca_error(st->ctx, ARCA_ERR_IO,
 		    "%s in backup target %s is not a regular file", name,
 		    st->where);
-		goto out;
 	}
+	*fd = in;
+	return 0;
+}
+
+static int
+file_get(void *vst, const char *name, const char *local_path)
+{
+	struct file_state *st = vst;
+	int in = -1, out = -1, rc = 0, n;
+
+	if ((rc = file_open_read(st, name, &in)) != 0)
+		goto out;
 	if ((out = open(local_path, O_WRONLY | O_CREAT | O_TRUNC |
 	    O_CLOEXEC, 0600)) == -1) {
 		rc = file_fail(st, errno, "the local disk", "cannot create %s",
@@ -500,6 +513,7 @@ const struct arca_backend_ops arca_backend_file = {
 	.list = file_list,
 	.del = file_del,
 	.size = file_size,
+	.open_read = file_open_read,
 	.sweep = file_sweep,
 	.close = file_close,
 };

@@ -145,10 +145,19 @@ again:
 	s->volname = s->set->vols[num - 1];
 	fetches = 0;
 refetch:
-	if ((r = arca_engine_tmpfile(e, "vol", &s->dlpath, &s->dlfd)) != 0)
+	/*
+	 * A target on this machine is read in place: a copy first would
+	 * cost a pass over the volume and its size in page cache.
+	 */
+	if ((r = arca_backend_open_read(e->be, s->volname, &s->dlfd)) < 0)
 		return r;
-	if ((r = arca_backend_get(e->be, s->volname, s->dlpath)) != 0)
-		return r;
+	if (r > 0) {
+		if ((r = arca_engine_tmpfile(e, "vol", &s->dlpath,
+		    &s->dlfd)) != 0)
+			return r;
+		if ((r = arca_backend_get(e->be, s->volname, s->dlpath)) != 0)
+			return r;
+	}
 	arca_progress_volume(ctx, arca_progress_fd_size(s->dlfd));
 	/* The volume's hash is checked before any of it is used. */
 	if (strcasecmp(mv->hash_name, "SHA1") == 0) {
@@ -213,7 +222,7 @@ refetch:
 	} else {
 		if (lseek(s->dlfd, 0, SEEK_SET) < 0)
 			return arca_error(ctx, ARCA_ERR_IO, "cannot rewind %s",
-			    s->dlpath);
+			    s->volname);
 		s->raw = arca_source_fd(ctx, s->dlfd, s->volname);
 		if (s->raw == NULL)
 			return ARCA_ERR_NOMEM;
