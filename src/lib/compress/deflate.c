@@ -22,6 +22,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <isa-l/crc.h>
 #include <isa-l/igzip_lib.h>
@@ -619,4 +620,58 @@ arca_inflate_gzip_source(struct arca_ctx *ctx, struct arca_source *src,
 	g->limit = limit;
 	g->state = GZI_FIRST;
 	return &g->base;
+}
+
+int
+arca_deflate_gzip_file(struct arca_ctx *ctx, int in_fd, int out_fd, int level)
+{
+	struct arca_source *in = NULL;
+	struct arca_sink *out = NULL, *df = NULL;
+	unsigned char *buf = NULL, h[10], t[8];
+	uint32_t crc = 0, isize = 0, mtime = (uint32_t)time(NULL);
+	ssize_t n;
+	int r, i;
+
+	in = arca_source_fd(ctx, in_fd, "input file");
+	out = arca_sink_fd(ctx, out_fd, "gzip output file");
+	if (in == NULL || out == NULL ||
+	    (df = arca_deflate_sink(ctx, out, level, 0)) == NULL ||
+	    (buf = malloc(ARCA_DEFLATE_BLOCK)) == NULL) {
+		r = arca_error(ctx, ARCA_ERR_NOMEM, "gzip: out of memory");
+		goto out;
+	}
+	/* Magic, deflate, no flags, MTIME, XFL 4 (fastest), OS unknown. */
+	h[0] = 0x1f;
+	h[1] = 0x8b;
+	h[2] = 8;
+	h[3] = 0;
+	for (i = 0; i < 4; i++)
+		h[4 + i] = (mtime >> (8 * i)) & 0xff;
+	h[8] = 4;
+	h[9] = 0xff;
+	if ((r = arca_sink_write(out, h, sizeof(h))) < 0)
+		goto out;
+	while ((n = arca_source_read(in, buf, ARCA_DEFLATE_BLOCK)) > 0) {
+		crc = crc32_gzip_refl(crc, buf, (uint64_t)n);
+		isize += (uint32_t)n;
+		if ((r = arca_sink_write(df, buf, (size_t)n)) < 0)
+			goto out;
+	}
+	if (n < 0) {
+		r = (int)n;
+		goto out;
+	}
+	if ((r = arca_sink_close(df)) < 0)
+		goto out;
+	for (i = 0; i < 4; i++) {
+		t[i] = (crc >> (8 * i)) & 0xff;
+		t[4 + i] = (isize >> (8 * i)) & 0xff;
+	}
+	r = arca_sink_write(out, t, sizeof(t));
+out:
+	free(buf);
+	arca_sink_free(df);
+	arca_sink_free(out);
+	arca_source_free(in);
+	return r < 0 ? r : 0;
 }

@@ -76,4 +76,15 @@ struct arca_source *arca_inflate_source(struct arca_ctx *ctx,
 struct arca_source *arca_inflate_gzip_source(struct arca_ctx *ctx,
     struct arca_source *src, uint64_t limit);
 
+/*
+ * Write one gzip member of what in_fd holds from its current offset to
+ * out_fd, deflated by ISA-L at level (0..3, like arca_deflate_sink, so
+ * blocks that do not compress are stored).  For the archive dir's cached
+ * signature files: several times faster than zlib's level 6, which
+ * arca_gzip_file keeps for what goes to the target.  0 or a negative
+ * arca_err.
+ */
+int arca_deflate_gzip_file(struct arca_ctx *ctx, int in_fd, int out_fd,
+    int level);
+
 #endif /* !ARCA_COMPRESS_DEFLATE_H */

@@ -23,7 +23,7 @@
 
 #include "archive/tar.h"
 #include "backend/backend.h"
-#include "compress/gzip.h"
+#include "compress/deflate.h"
 #include "delta/rsync.h"
 #include "engine/collection.h"
 #include "engine/engine.h"
@@ -515,7 +515,8 @@ finish_set(struct backup *b)
 		if ((r = open_archdir_file(b, (char *)tmpname.data, &gzfd)) != 0)
 			goto out;
 		if (lseek(b->sigfd, 0, SEEK_SET) < 0 ||
-		    (r = arca_gzip_file(b->ctx, b->sigfd, gzfd)) != 0 ||
+		    (r = arca_deflate_gzip_file(b->ctx, b->sigfd, gzfd,
+		    1)) != 0 ||
 		    fsync(gzfd) != 0 ||
 		    renameat(e->archdir_fd, (char *)tmpname.data, e->archdir_fd,
 		    (char *)gzname.data) != 0) {

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "backend/backend.h"
+#include "compress/deflate.h"
 #include "compress/gzip.h"
 #include "crypto/digest.h"
 #include "crypto/gpg.h"
@@ -734,7 +735,7 @@ cache_one(struct arca_engine *e, const char *name, const char *key,
 		r = ARCA_ERR_IO;
 		goto out;
 	}
-	r = is_sig ? arca_gzip_file(e->ctx, plainfd, outfd) :
+	r = is_sig ? arca_deflate_gzip_file(e->ctx, plainfd, outfd, 1) :
 	    arca_copy_fd(e->ctx, plainfd, outfd, name);
 	if (r == 0 && fsync(outfd) != 0)
 		r = arca_error(e->ctx, ARCA_ERR_IO, "cannot write %s: %s",

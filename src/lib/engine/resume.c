@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "backend/backend.h"
-#include "compress/gzip.h"
+#include "compress/deflate.h"
 #include "engine/collection.h"
 #include "engine/engine.h"
 #include "engine/resume.h"
@@ -89,7 +89,7 @@ write_local(struct arca_engine *e, const char *name, const void *data,
 		if (lseek(src_fd, 0, SEEK_SET) < 0)
 			r = io_error(e, "read", name);
 		else if (gz)
-			r = arca_gzip_file(e->ctx, src_fd, fd);
+			r = arca_deflate_gzip_file(e->ctx, src_fd, fd, 1);
 		else
 			r = arca_copy_fd(e->ctx, src_fd, fd, name);
 	} else if ((r = arca_write_all(fd, data, len)) != 0)
