@@ -94,7 +94,7 @@ static const struct opt opts[] = {
 	{ "no-progress", 0, 0, O_NO_PROGRESS, "no progress line" },
 	{ "help", 'h', 0, O_HELP, "this help" },
 	{ "version", 'V', 0, O_VERSION, "print the version" },
-	{ "concurrency", 0, 1, O_CONCURRENCY, "1: one thread; N: N-1 volumes encrypted at once (default 3)" },
+	{ "concurrency", 0, 1, O_CONCURRENCY, "1: one thread; N: N-1 volumes encrypted at once, signatures read ahead (default 3)" },
 	/* accepted for compatibility, no effect here */
 	{ "asynchronous-upload", 0, 0, O_IGNORED, NULL },	/* always on */
 	{ "no-files-changed", 0, 0, O_IGNORED, NULL },
