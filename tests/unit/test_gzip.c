@@ -702,6 +702,9 @@ test_fast_gzip_file(void)
 		close(fi);
 		close(f);
 	}
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	run(cmd);
+	free(dir);
 	arca_buf_free(&in);
 }
 
