@@ -262,7 +262,9 @@ arca_deflate_sink(struct arca_ctx *ctx, struct arca_sink *next, int level,
 	d->zs.level = (uint32_t)level;
 	d->zs.gzip_flag = IGZIP_DEFLATE;
 	if (bufsize[level] > 0) {
-		if ((d->level_buf = malloc(bufsize[level])) == NULL) {
+		/* Zeroed: levels 2 and 3 read parts of it before writing
+		 * them (valgrind's "depends on uninitialised value"). */
+		if ((d->level_buf = calloc(1, bufsize[level])) == NULL) {
 			free(d);
 			return NULL;
 		}
