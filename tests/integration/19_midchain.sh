@@ -98,6 +98,9 @@ for kind in flip gone; do
 		if [ $kind = flip ]; then
 			[ "$got" = 21 ] || fail "$kind: restore at $t: exit $got, not 21"
 			expect_err "SHA1 hash mismatch for file: $VOL"
+			# file:// volumes are read in place: nothing to fetch again.
+			! grep -q "downloading it again" "$WORK/err" ||
+				fail "$kind: a volume read in place was 'downloaded again'"
 		else
 			expect_err "volume 2 of the backup set of .* is missing from the target: $VOL"
 		fi

@@ -167,8 +167,9 @@ refetch:
 			/*
 			 * A download cut short or garbled on the way is worth
 			 * one more; a second mismatch is the stored volume.
+			 * A volume read in place is the stored one already.
 			 */
-			if (fetches++ == 0) {
+			if (s->dlpath != NULL && fetches++ == 0) {
 				arca_warn(ctx, "SHA1 hash mismatch for %s "
 				    "(calculated %s, manifest says %s); "
 				    "downloading it again", s->volname, hex,
