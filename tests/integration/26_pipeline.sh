@@ -10,7 +10,8 @@
 # and the real duplicity restore exactly.  A restore decrypts each volume
 # on a second thread: a wrong passphrase must still fail cleanly, a
 # one-file restore (which stops reading early) must give that file, and
-# --concurrency 1 (nothing pipelined) must give the same backup.
+# --concurrency 1 (nothing pipelined) must give the same backup.  A run
+# whose main thread fails in the middle of a volume drops that volume.
 . "$(dirname "$0")/lib.sh"
 need duplicity gpg
 
@@ -103,5 +104,59 @@ $TREECMP "$src" "$WORK/r4" || fail "serial restore differs"
 [ "$(ls "$WORK/t2" | grep -c vol)" -eq "$nvols" ] ||
 	fail "serial and pipelined runs cut different volumes"
 expect_exit 2 arca full "${A2[@]}" --concurrency 0 "$src" "file://$WORK/t2"
+
+step "the archive dir fills while a volume is being built and encoded"
+# The senders encode a volume while the main thread still writes it; here
+# the main thread fails (its signature file hits a full archive dir) in
+# the middle of a volume: the run must stop with a clear error, drop that
+# volume (nothing of it on the target, not even a temp file), and the
+# next run must resume and give a backup both tools restore exactly.
+src3=$WORK/src3
+mkdir -p "$src3/b"
+for i in 1 2 3; do head -c 700000 /dev/urandom >"$src3/a$i"; done
+for i in $(seq -w 1 400); do
+	$PY -c 'import sys; sys.stdout.write(("small file %s\n" % sys.argv[1]) * 40)' \
+	    $i >"$src3/b/f$i"
+done
+mkdir -p "$WORK/arch4"
+mount -t tmpfs -o size=160k tmpfs "$WORK/arch4" ||
+    fail "this test needs root and tmpfs mounts"
+trap 'umount "$WORK/arch4" 2>/dev/null || true; cleanup_work' EXIT
+A4=(--archive-dir "$WORK/arch4" --name full4 --volsize 1 --no-print-statistics)
+T4=file://$WORK/t4
+expect_exit 30 arca full "${A4[@]}" --current-time $T0 "$src3" "$T4"
+expect_err "[Nn]o space left"
+ls -a "$WORK/t4" >"$WORK/ls4"
+if grep -q "arca-tmp" "$WORK/ls4"; then
+	cat "$WORK/ls4" >&2
+	fail "the dropped volume left a temp file on the target"
+fi
+part=$(ls "$WORK/arch4/full4/" | grep 'manifest\.part$' || true)
+[ -n "$part" ] || { ls -la "$WORK/arch4/full4" >&2; fail "no partial manifest kept"; }
+listed=$(grep -c '^Volume ' "$WORK/arch4/full4/$part" || true)
+onthere=$(grep -c '\.difftar\.gpg$' "$WORK/ls4" || true)
+[ "$listed" -ge 1 ] && [ "$listed" -eq "$onthere" ] ||
+	{ cat "$WORK/ls4" "$WORK/arch4/full4/$part" >&2; fail "target ($onthere volumes) and partial manifest ($listed) disagree"; }
+# The signature file fills 160k in the small files, inside volume 3.
+[ "$onthere" -eq 2 ] ||
+	{ cat "$WORK/ls4" >&2; fail "expected volumes 1 and 2 only, the run stopped in volume 3"; }
+# Every volume there is a whole tar: it ends with the end-of-archive blocks.
+for v in $(grep '\.difftar\.gpg$' "$WORK/ls4"); do
+	gpg --batch --quiet --passphrase "$PASSPHRASE" --pinentry-mode loopback \
+	    -d "$WORK/t4/$v" >"$WORK/vol.tar" 2>"$WORK/gpg.err" ||
+		{ cat "$WORK/gpg.err" >&2; fail "gpg cannot decrypt $v"; }
+	[ "$(tail -c 1024 "$WORK/vol.tar" | tr -d '\0' | wc -c)" -eq 0 ] ||
+		fail "$v on the target is not a whole tar"
+done
+mount -o remount,size=20m "$WORK/arch4" || fail "remount"
+expect_exit 0 arca full "${A4[@]}" --current-time $T0 -v4 "$src3" "$T4"
+grep -Eq "Restarting after volume" "$WORK/err" "$WORK/out" ||
+	{ cat "$WORK/out" "$WORK/err" >&2; fail "the rerun did not resume"; }
+expect_exit 0 arca restore "${A4[@]}" "$T4" "$WORK/r5"
+$TREECMP "$src3" "$WORK/r5" || fail "arca's restore after the full archive dir differs"
+duplicity restore --archive-dir "$WORK/dup-arch4" --name full4 "$T4" "$WORK/r6" \
+    >"$WORK/dup.log" 2>&1 || { cat "$WORK/dup.log" >&2; fail "duplicity restore failed"; }
+$TREECMP "$src3" "$WORK/r6" || fail "duplicity's restore after the full archive dir differs"
+umount "$WORK/arch4"
 
 echo "PASS: 26_pipeline"

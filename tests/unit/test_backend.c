@@ -16,6 +16,7 @@
 #include "backend/backend.h"
 #include "util/buf.h"
 #include "util/ctx.h"
+#include "util/stream.h"
 
 #include "test.h"
 
@@ -557,6 +558,81 @@ test_file_open_read(void)
 	rmtree(tmp);
 }
 
+/* Writing straight into a file:// target: create, write, close, commit. */
+static void
+test_file_create(void)
+{
+	struct arca_ctx ctx = { 0 };
+	struct arca_backend *b = NULL;
+	struct arca_sink *s = NULL;
+	char *tmp = test_tmpdir(), *url = cat("file://", tmp), *names, *p;
+	unsigned char *got;
+	size_t n;
+
+	CHECK_INT(arca_backend_open(&ctx, url, 0, NULL, &b), 0);
+	if (b == NULL)
+		goto out;
+	/* Published only by the commit, under its name. */
+	CHECK_INT(arca_backend_create(b, "vol1", &s), 0);
+	CHECK(s != NULL);
+	if (s != NULL) {
+		CHECK_INT(arca_sink_write(s, "straight ", 9), 0);
+		CHECK_INT(arca_sink_write(s, "in", 2), 0);
+		names = dir_names(tmp);
+		CHECK(strncmp(names, ".vol1.arca-tmp-", 15) == 0);
+		free(names);
+		/* A commit before the data is flushed is refused. */
+		CHECK_INT(arca_backend_commit(b, s), ARCA_ERR_FATAL);
+		CHECK_INT(arca_sink_close(s), 0);
+		CHECK_INT(arca_backend_commit(b, s), 0);
+		/* Twice is refused too, and freeing keeps the file. */
+		CHECK_INT(arca_backend_commit(b, s), ARCA_ERR_FATAL);
+		arca_sink_free(s);
+	}
+	names = dir_names(tmp);
+	CHECK_STR(names, "vol1");
+	free(names);
+	p = cat(tmp, "/vol1");
+	got = read_file(p, &n);
+	CHECK(n == 11 && memcmp(got, "straight in", 11) == 0);
+	free(got);
+	free(p);
+	/* Dropped without a commit (a failed run): nothing is left. */
+	s = NULL;
+	CHECK_INT(arca_backend_create(b, "vol2", &s), 0);
+	if (s != NULL) {
+		CHECK_INT(arca_sink_write(s, "half", 4), 0);
+		arca_sink_free(s);
+	}
+	s = NULL;
+	CHECK_INT(arca_backend_create(b, "vol3", &s), 0);
+	if (s != NULL) {
+		CHECK_INT(arca_sink_close(s), 0);
+		arca_sink_free(s);
+	}
+	names = dir_names(tmp);
+	CHECK_STR(names, "vol1");
+	free(names);
+	/* Names are checked like every other operation's. */
+	s = NULL;
+	CHECK_INT(arca_backend_create(b, "../vol", &s), ARCA_ERR_UNSAFE);
+	CHECK(s == NULL);
+	arca_backend_close(b);
+	b = NULL;
+	/* Under ARCA_TEST_FAULTS uploads go through put, where rules apply. */
+	setenv("ARCA_TEST_FAULTS", "put:nothing:fail", 1);
+	CHECK_INT(arca_backend_open(&ctx, url, 0, NULL, &b), 0);
+	if (b != NULL) {
+		CHECK_INT(arca_backend_create(b, "vol4", &s), 1);
+		CHECK(s == NULL);
+	}
+	unsetenv("ARCA_TEST_FAULTS");
+	arca_backend_close(b);
+out:
+	free(url);
+	rmtree(tmp);
+}
+
 static void
 test_file_open_errors(void)
 {
@@ -844,6 +920,7 @@ main(void)
 	RUN(test_file_list_filters);
 	RUN(test_file_open_errors);
 	RUN(test_file_open_read);
+	RUN(test_file_create);
 	RUN(test_retry);
 	RUN(test_file_full_disk);
 	TEST_DONE();

@@ -380,6 +380,26 @@ arca_backend_open_read(struct arca_backend *b, const char *name, int *fd)
 }
 
 int
+arca_backend_create(struct arca_backend *b, const char *name,
+    struct arca_sink **sink)
+{
+	int rc;
+
+	*sink = NULL;
+	if (b->ops->create == NULL || b->ops->commit == NULL)
+		return 1;
+	if ((rc = check_name(b->ctx, name)) != 0)
+		return rc;
+	return b->ops->create(b->state, name, sink);
+}
+
+int
+arca_backend_commit(struct arca_backend *b, struct arca_sink *sink)
+{
+	return b->ops->commit(b->state, sink);
+}
+
+int
 arca_backend_list(struct arca_backend *b, struct arca_strlist *out)
 {
 	return backend_call(b, OP_LIST, NULL, NULL, out);

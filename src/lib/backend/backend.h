@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 struct arca_ctx;
+struct arca_sink;
 struct arca_strlist;
 
 struct arca_url {
@@ -73,6 +74,18 @@ struct arca_backend_ops {
 	 * this machine, so that a restore reads it in place instead of
 	 * copying it first; ARCA_ERR_NOTFOUND if absent.  NULL: use get. */
 	int (*open_read)(void *state, const char *name, int *fd);
+	/*
+	 * Optional, with commit: write a new file straight into a target on
+	 * this machine, so that a backup writes each volume once instead of
+	 * writing it locally and copying it.  *sink takes the bytes (its
+	 * write and close errors are the backend's, with its messages;
+	 * close makes the data durable and releases the file); commit
+	 * publishes it as name, atomically, after a successful close;
+	 * freeing the sink without a commit deletes what was written.
+	 * NULL: write a local file and put it.
+	 */
+	int (*create)(void *state, const char *name, struct arca_sink **sink);
+	int (*commit)(void *state, struct arca_sink *sink);
 	/* Optional: find the upload temp files that crashed runs left (the
 	 * backend decides which are stale, see docs/RETENTION.md), append
 	 * their names to found, and delete them if apply. */
@@ -142,6 +155,17 @@ int arca_backend_delete_many(struct arca_backend *b,
  * local file).
  */
 int arca_backend_open_read(struct arca_backend *b, const char *name, int *fd);
+/*
+ * Start writing name straight into the target where the backend can
+ * (file://, see ops->create): *sink and 0, or a negative error.  1 (no
+ * message) when it cannot: then write a local file and put it.  Write
+ * everything, close the sink, then arca_backend_commit publishes it as
+ * name; arca_sink_free without a commit drops it.  Not retried (a local
+ * file).
+ */
+int arca_backend_create(struct arca_backend *b, const char *name,
+    struct arca_sink **sink);
+int arca_backend_commit(struct arca_backend *b, struct arca_sink *sink);
 /*
  * Find the upload temp files of crashed runs that the backend can tell are
  * stale, append their names to found, and delete them if apply.  0 (and

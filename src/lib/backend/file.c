@@ -25,6 +25,7 @@
 #include "backend/backend.h"
 #include "util/buf.h"
 #include "util/ctx.h"
+#include "util/stream.h"
 
 #define FILE_TMP_MARK	".arca-tmp-"
 #define FILE_COPY_BUF	(128 * 1024)
@@ -199,67 +200,152 @@ out:
 	return rc;
 }
 
+/* A file being written under its temp name (ops->create). */
+struct file_upload {
+	struct arca_sink base;
+	struct file_state *st;
+	int fd;
+	int committed;
+	char *name;
+	char tmp[NAME_MAX + 1];
+};
+
+static int
+upload_write(struct arca_sink *s, const void *p, size_t n)
+{
+	struct file_upload *u = (struct file_upload *)s;
+	int r;
+
+	if (u->fd == -1)
+		return arca_error(u->st->ctx, ARCA_ERR_FATAL, "writing %s "
+		    "after it was closed", u->name);
+	if ((r = arca_write_all(u->fd, p, n)) != 0)
+		return file_fail(u->st, -r, u->st->where, "writing %s in %s",
+		    u->name, u->st->where);
+	return 0;
+}
+
+/* Flush and close: after this the data is durable, the file released. */
+static int
+upload_close(struct arca_sink *s)
+{
+	struct file_upload *u = (struct file_upload *)s;
+	int n;
+
+	if (u->fd == -1)
+		return 0;
+	/* NFS and quotas can report a full disk only at fsync/close. */
+	if (fsync(u->fd) == -1) {
+		n = errno;
+		close(u->fd);
+		u->fd = -1;
+		return file_fail(u->st, n, u->st->where, "writing %s in %s",
+		    u->name, u->st->where);
+	}
+	n = close(u->fd);
+	u->fd = -1;
+	if (n == -1)
+		return file_fail(u->st, errno, u->st->where, "writing %s in "
+		    "%s", u->name, u->st->where);
+	return 0;
+}
+
+static void
+upload_free(struct arca_sink *s)
+{
+	struct file_upload *u = (struct file_upload *)s;
+
+	if (u == NULL)
+		return;
+	if (u->fd != -1)
+		close(u->fd);
+	if (!u->committed)
+		unlinkat(u->st->dirfd, u->tmp, 0);
+	free(u->name);
+	free(u);
+}
+
+static int
+file_create(void *vst, const char *name, struct arca_sink **sink)
+{
+	struct file_state *st = vst;
+	struct file_upload *u;
+	int n;
+
+	*sink = NULL;
+	if ((u = arca_calloc(1, sizeof(*u))) == NULL ||
+	    (u->name = arca_strdup(name)) == NULL) {
+		free(u);
+		return arca_error(st->ctx, ARCA_ERR_NOMEM, "out of memory");
+	}
+	u->base.write = upload_write;
+	u->base.close = upload_close;
+	u->base.free = upload_free;
+	u->st = st;
+	u->committed = 1;	/* nothing to delete yet */
+	n = snprintf(u->tmp, sizeof(u->tmp), ".%s" FILE_TMP_MARK "%ld", name,
+	    (long)getpid());
+	if (n < 0 || (size_t)n >= sizeof(u->tmp)) {
+		upload_free(&u->base);
+		return arca_error(st->ctx, ARCA_ERR_USAGE,
+		    "file name %s is too long for backup target %s", name,
+		    st->where);
+	}
+	if ((u->fd = openat(st->dirfd, u->tmp, O_WRONLY | O_CREAT | O_TRUNC |
+	    O_NOFOLLOW | O_CLOEXEC, 0600)) == -1) {
+		n = file_fail(st, errno, st->where, "cannot create %s in %s",
+		    u->tmp, st->where);
+		upload_free(&u->base);
+		return n;
+	}
+	u->committed = 0;
+	*sink = &u->base;
+	return 0;
+}
+
+/* Publish a closed upload under its name, and make the name durable. */
+static int
+file_commit(void *vst, struct arca_sink *sink)
+{
+	struct file_state *st = vst;
+	struct file_upload *u = (struct file_upload *)sink;
+
+	if (u->fd != -1 || u->committed)
+		return arca_error(st->ctx, ARCA_ERR_FATAL, "%s committed "
+		    "before it was closed, or twice", u->name);
+	if (renameat(st->dirfd, u->tmp, st->dirfd, u->name) == -1)
+		return file_fail(st, errno, st->where, "cannot rename %s to %s "
+		    "in %s", u->tmp, u->name, st->where);
+	u->committed = 1;
+	/* Some file systems cannot flush a directory (EINVAL). */
+	if (fsync(st->dirfd) == -1 && errno != EINVAL)
+		return file_fail(st, errno, st->where, "flushing %s",
+		    st->where);
+	return 0;
+}
+
 static int
 file_put(void *vst, const char *local_path, const char *name)
 {
 	struct file_state *st = vst;
-	char tmp[NAME_MAX + 1];
-	int in = -1, out = -1, made = 0, rc = 0, n;
+	struct arca_sink *sink = NULL;
+	int in, rc;
 
-	n = snprintf(tmp, sizeof(tmp), ".%s" FILE_TMP_MARK "%ld", name,
-	    (long)getpid());
-	if (n < 0 || (size_t)n >= sizeof(tmp))
-		return arca_error(st->ctx, ARCA_ERR_USAGE,
-		    "file name %s is too long for backup target %s", name,
-		    st->where);
-	if ((in = open(local_path, O_RDONLY | O_CLOEXEC)) == -1) {
-		rc = file_fail(st, errno, "the local disk", "cannot open %s",
+	if ((in = open(local_path, O_RDONLY | O_CLOEXEC)) == -1)
+		return file_fail(st, errno, "the local disk", "cannot open %s",
 		    local_path);
+	if ((rc = file_create(st, name, &sink)) != 0 || sink == NULL)
 		goto out;
-	}
-	if ((out = openat(st->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC |
-	    O_NOFOLLOW | O_CLOEXEC, 0600)) == -1) {
-		rc = file_fail(st, errno, st->where, "cannot create %s in %s",
-		    tmp, st->where);
-		goto out;
-	}
-	made = 1;
-	if (file_copy(in, out) == -1) {
+	if (file_copy(in, ((struct file_upload *)sink)->fd) == -1) {
 		rc = file_fail(st, errno, st->where, "copying %s to %s in %s",
 		    local_path, name, st->where);
 		goto out;
 	}
-	/* NFS and quotas can report a full disk only at fsync/close. */
-	if (fsync(out) == -1) {
-		rc = file_fail(st, errno, st->where, "writing %s in %s",
-		    name, st->where);
-		goto out;
-	}
-	n = close(out);
-	out = -1;
-	if (n == -1) {
-		rc = file_fail(st, errno, st->where, "writing %s in %s",
-		    name, st->where);
-		goto out;
-	}
-	if (renameat(st->dirfd, tmp, st->dirfd, name) == -1) {
-		rc = file_fail(st, errno, st->where, "cannot rename %s to %s "
-		    "in %s", tmp, name, st->where);
-		goto out;
-	}
-	made = 0;
-	/* Make the new name durable; some file systems cannot (EINVAL). */
-	if (fsync(st->dirfd) == -1 && errno != EINVAL)
-		rc = file_fail(st, errno, st->where, "flushing %s",
-		    st->where);
-
+	if ((rc = arca_sink_close(sink)) == 0)
+		rc = file_commit(st, sink);
 out:
-	if (in != -1)
-		close(in);
-	if (out != -1)
-		close(out);
-	if (made)
-		unlinkat(st->dirfd, tmp, 0);
+	close(in);
+	arca_sink_free(sink);
 	return rc;
 }
 
@@ -514,6 +600,8 @@ const struct arca_backend_ops arca_backend_file = {
 	.del = file_del,
 	.size = file_size,
 	.open_read = file_open_read,
+	.create = file_create,
+	.commit = file_commit,
 	.sweep = file_sweep,
 	.close = file_close,
 };

@@ -64,6 +64,13 @@ struct backup {
 	int sigfd;
 	struct arca_sink *sigsink;
 	struct arca_tar_writer *sigtar;
+	/* the signature file made ready to send (sig_prepare) */
+	char sigremote[4096];
+	char *sigenc;		/* encoded for the target, a temp file */
+	int sigencfd;
+	struct arca_buf gzname;	/* its gzipped copy in the archive dir... */
+	struct arca_buf gztmp;	/* ...written under this name */
+	int prepared;
 	/* partial manifest in the archive dir */
 	char manpart[4096];
 	int manfd;
@@ -462,6 +469,22 @@ open_archdir_file(struct backup *b, const char *name, int *fd)
 	return 0;
 }
 
+/* Encode archive-dir plaintext fd for remote name into a new temp file. */
+static int
+encode_tmp(struct backup *b, enum arca_payload kind, int plainfd,
+    const char *remote, char **path, int *fd)
+{
+	int r;
+
+	if ((r = arca_engine_tmpfile(b->e, "upload", path, fd)) != 0)
+		return r;
+	if ((r = arca_engine_encode(b->e, kind, plainfd, *fd, remote)) == 0 &&
+	    fsync(*fd) != 0 && errno != EINVAL)
+		r = arca_error(b->ctx, ARCA_ERR_IO, "cannot write %s: %s", *path,
+		    strerror(errno));
+	return r;
+}
+
 /* Upload archive-dir plaintext fd under remote name (encoded per options). */
 static int
 upload_encoded(struct backup *b, enum arca_payload kind, int plainfd,
@@ -470,17 +493,58 @@ upload_encoded(struct backup *b, enum arca_payload kind, int plainfd,
 	char *path = NULL;
 	int fd = -1, r;
 
-	if ((r = arca_engine_tmpfile(b->e, "upload", &path, &fd)) != 0)
-		return r;
-	if ((r = arca_engine_encode(b->e, kind, plainfd, fd, remote)) == 0 &&
-	    fsync(fd) != 0 && errno != EINVAL)
-		r = arca_error(b->ctx, ARCA_ERR_IO, "cannot write %s: %s", path,
-		    strerror(errno));
-	if (r == 0)
+	if ((r = encode_tmp(b, kind, plainfd, remote, &path, &fd)) == 0)
 		r = arca_backend_put(b->e->be, path, remote);
-	close(fd);
-	unlink(path);
+	if (fd >= 0)
+		close(fd);
+	if (path != NULL)
+		unlink(path);
 	free(path);
+	return r;
+}
+
+/*
+ * Make the signature file ready to send: close its tar, encode it for the
+ * target, and write its gzipped copy into the archive dir under a temp
+ * name.  Nothing is sent or renamed: finish_set does that once the volumes
+ * are out.  With the built-in OpenPGP engine this runs beside the senders
+ * still encoding the last volumes.
+ */
+static int
+sig_prepare(struct backup *b)
+{
+	struct arca_engine *e = b->e;
+	struct arca_fname fn = { 0 };
+	char key[4096];
+	int gzfd = -1, r;
+
+	b->prepared = 1;
+	if ((r = arca_tar_writer_close(b->sigtar, 1)) != 0)
+		return r;
+	fn.kind = b->is_full ? ARCA_FK_FULL_SIG : ARCA_FK_NEW_SIG;
+	fn.start = b->start;
+	fn.end = b->end;
+	arca_engine_fname_flags(e, ARCA_PAYLOAD_SIGNATURES, &fn);
+	if ((r = arca_fname_make(&fn, &e->pfx, b->sigremote,
+	    sizeof(b->sigremote))) != 0 ||
+	    (r = arca_fname_key(b->sigremote, key, sizeof(key))) != 0)
+		return r;
+	if (b->o->dry_run)
+		return 0;
+	if ((r = encode_tmp(b, ARCA_PAYLOAD_SIGNATURES, b->sigfd, b->sigremote,
+	    &b->sigenc, &b->sigencfd)) != 0)
+		return r;
+	arca_buf_printf(&b->gzname, "%s.gz", key);
+	arca_buf_printf(&b->gztmp, ".%s.arca-tmp", key);
+	if ((r = open_archdir_file(b, (char *)b->gztmp.data, &gzfd)) != 0)
+		return r;
+	if (lseek(b->sigfd, 0, SEEK_SET) < 0 ||
+	    (r = arca_deflate_gzip_file(b->ctx, b->sigfd, gzfd, 1)) != 0 ||
+	    fsync(gzfd) != 0)
+		r = r ? r : arca_error(b->ctx, ARCA_ERR_IO, "cannot write "
+		    "%s/%s: %s", e->archdir, (char *)b->gzname.data,
+		    strerror(errno));
+	close(gzfd);
 	return r;
 }
 
@@ -489,42 +553,24 @@ finish_set(struct backup *b)
 {
 	struct arca_engine *e = b->e;
 	struct arca_fname fn = { 0 };
-	struct arca_buf text = { 0 }, gzname = { 0 }, tmpname = { 0 };
-	char remote[4096], final[4096], key[4096];
-	int gzfd = -1, r;
+	struct arca_buf text = { 0 };
+	char remote[4096], final[4096];
+	int r;
 
-	/* Signature file: close the plain tar, keep it gzipped in the cache. */
-	if ((r = arca_tar_writer_close(b->sigtar, 1)) != 0)
-		goto out;
-	fn.kind = b->is_full ? ARCA_FK_FULL_SIG : ARCA_FK_NEW_SIG;
-	fn.start = b->start;
-	fn.end = b->end;
-	arca_engine_fname_flags(e, ARCA_PAYLOAD_SIGNATURES, &fn);
-	if ((r = arca_fname_make(&fn, &e->pfx, remote, sizeof(remote))) != 0)
+	/* Signature file: send it, then make its cached copy final. */
+	if (!b->prepared && (r = sig_prepare(b)) != 0)
 		goto out;
 	arca_killpoint("sig-put");
 	if (!b->o->dry_run &&
-	    (r = upload_encoded(b, ARCA_PAYLOAD_SIGNATURES, b->sigfd, remote)) != 0)
+	    (r = arca_backend_put(e->be, b->sigenc, b->sigremote)) != 0)
 		goto out;
 	arca_killpoint("sig-uploaded");
-	if ((r = arca_fname_key(remote, key, sizeof(key))) != 0)
+	if (!b->o->dry_run &&
+	    renameat(e->archdir_fd, (char *)b->gztmp.data, e->archdir_fd,
+	    (char *)b->gzname.data) != 0) {
+		r = arca_error(b->ctx, ARCA_ERR_IO, "cannot write %s/%s: %s",
+		    e->archdir, (char *)b->gzname.data, strerror(errno));
 		goto out;
-	arca_buf_printf(&gzname, "%s.gz", key);
-	arca_buf_printf(&tmpname, ".%s.arca-tmp", key);
-	if (!b->o->dry_run) {
-		if ((r = open_archdir_file(b, (char *)tmpname.data, &gzfd)) != 0)
-			goto out;
-		if (lseek(b->sigfd, 0, SEEK_SET) < 0 ||
-		    (r = arca_deflate_gzip_file(b->ctx, b->sigfd, gzfd,
-		    1)) != 0 ||
-		    fsync(gzfd) != 0 ||
-		    renameat(e->archdir_fd, (char *)tmpname.data, e->archdir_fd,
-		    (char *)gzname.data) != 0) {
-			r = r ? r : arca_error(b->ctx, ARCA_ERR_IO,
-			    "cannot write %s/%s: %s", e->archdir,
-			    (char *)gzname.data, strerror(errno));
-			goto out;
-		}
 	}
 
 	/* Manifest: append the Filelist, upload it last, then make the
@@ -567,11 +613,7 @@ finish_set(struct backup *b)
 	unlinkat(e->archdir_fd, b->sigpart, 0);
 	arca_resume_drop_state(e);
 out:
-	if (gzfd >= 0)
-		close(gzfd);
 	arca_buf_free(&text);
-	arca_buf_free(&gzname);
-	arca_buf_free(&tmpname);
 	return r;
 }
 
@@ -844,6 +886,7 @@ arca_run_backup(struct arca_ctx *ctx, const struct arca_options *o,
 {
 	struct backup b;
 	struct arca_engine *e = NULL;
+	struct arca_pgp *pgp = NULL;
 	struct arca_chain *ch = NULL, base;
 	struct arca_resume rs;
 	struct arca_fname fn = { 0 };
@@ -857,7 +900,7 @@ arca_run_backup(struct arca_ctx *ctx, const struct arca_options *o,
 	memset(&rs, 0, sizeof(rs));
 	b.ctx = ctx;
 	b.o = o;
-	b.sigfd = b.manfd = b.listfd = -1;
+	b.sigfd = b.manfd = b.listfd = b.sigencfd = -1;
 	if (stat(o->local, &st) != 0)
 		return arca_error(ctx, ARCA_ERR_SOURCE,
 		    "backup source %s: %s", o->local, strerror(errno));
@@ -1025,7 +1068,14 @@ arca_run_backup(struct arca_ctx *ctx, const struct arca_options *o,
 	arca_progress_start(ctx, ARCA_PROGRESS_BACKUP, 0, b.is_full ? o : NULL);
 	if ((r = run_merge(&b)) != 0)
 		goto out;
-	if ((r = arca_volwriter_finish(b.vw)) != 0)
+	if ((r = arca_volwriter_flush(b.vw)) != 0)
+		goto out;
+	/* The signature file is made ready while the last volumes are
+	 * encoded, unless GnuPG (one thread at a time) encodes both. */
+	if ((!o->encrypt || ((r = arca_engine_pgp(e, &pgp)) == 0 &&
+	    pgp != NULL)) && (r = sig_prepare(&b)) != 0)
+		goto out;
+	if (r != 0 || (r = arca_volwriter_finish(b.vw)) != 0)
 		goto out;
 	b.st.errors += arca_walk_errors(b.walk);
 	if ((r = finish_set(&b)) != 0)
@@ -1073,6 +1123,16 @@ out:
 	arca_sigstream_free(b.sigs);
 	arca_volwriter_free(b.vw);
 	arca_tar_writer_free(b.sigtar);
+	if (b.sigencfd >= 0)
+		close(b.sigencfd);
+	if (b.sigenc != NULL)
+		unlink(b.sigenc);
+	free(b.sigenc);
+	/* Renamed when the set was finished; a leftover otherwise. */
+	if (b.gztmp.len > 0 && e != NULL)
+		unlinkat(e->archdir_fd, (char *)b.gztmp.data, 0);
+	arca_buf_free(&b.gzname);
+	arca_buf_free(&b.gztmp);
 	arca_sink_free(b.sigsink);
 	if (b.sigfd >= 0)
 		close(b.sigfd);

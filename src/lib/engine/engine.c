@@ -591,6 +591,27 @@ arca_engine_encode(struct arca_engine *e, enum arca_payload kind, int in_fd,
 }
 
 int
+arca_engine_encoder(struct arca_engine *e, enum arca_payload kind,
+    struct arca_sink *out, const char *what, struct arca_sink **enc)
+{
+	struct arca_pgp *p;
+	int r;
+
+	*enc = NULL;
+	if (e->o->encrypt) {
+		if ((r = arca_engine_pgp(e, &p)) != 0)
+			return r;
+		if (p == NULL)
+			return 1;
+		return arca_pgp_encrypt_sink(p, out, what, enc);
+	}
+	if (e->o->compress && kind != ARCA_PAYLOAD_MANIFEST &&
+	    (*enc = arca_gzip_sink(e->ctx, out, 6)) == NULL)
+		return arca_error(e->ctx, ARCA_ERR_NOMEM, "out of memory");
+	return 0;
+}
+
+int
 arca_engine_decode(struct arca_engine *e, const char *name, int in_fd,
     int out_fd)
 {

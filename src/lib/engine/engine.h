@@ -16,6 +16,7 @@ struct arca_ctx;
 struct arca_backend;
 struct arca_gpg;
 struct arca_pgp;
+struct arca_sink;
 struct arca_collection;
 
 struct arca_engine {
@@ -106,6 +107,18 @@ int arca_engine_decrypt_fd(struct arca_engine *e, int in_fd, int out_fd,
  * options choose for this payload: gpg, gzip or plain. */
 int arca_engine_encode(struct arca_engine *e, enum arca_payload kind,
     int in_fd, int out_fd, const char *what);
+
+/*
+ * The same containers as a sink chain: *enc takes the plaintext and writes
+ * the container to out (borrowed, not closed); close *enc, then out.  A
+ * plain payload gets *enc = NULL: write to out.  Returns 0, a negative
+ * error, or 1 when GnuPG must make this container (public keys,
+ * --sign-key): it writes to fds only, so use arca_engine_encode.  Creates
+ * the OpenPGP engine on first use: call it once on the main thread first
+ * (arca_engine_pgp's rule).
+ */
+int arca_engine_encoder(struct arca_engine *e, enum arca_payload kind,
+    struct arca_sink *out, const char *what, struct arca_sink **enc);
 
 /* Decode in_fd (from offset 0) into out_fd, the container chosen by the
  * remote name's suffix (.gpg, gz, none). */

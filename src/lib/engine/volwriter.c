@@ -4,6 +4,14 @@
  * appended to the partial manifest, so the manifest never names a volume
  * the target does not hold.
  *
+ * On a target that takes a file straight (file://, the backend's create
+ * and commit ops) the container is written there under a temp name,
+ * hashed as it is written, and published by a rename: each volume is
+ * written twice (tar, container) instead of four times (tar, container,
+ * read back for its hash, copied to the target).  Elsewhere, and for
+ * containers only GnuPG can make, it goes to a local temp file that is
+ * hashed and uploaded.
+ *
  * Pipelined (the default, o->concurrency != 1): the main thread tars and
  * signs the next volume while sender threads compress, encrypt and hash
  * the volumes before it, two at a time by default (one per core: the
@@ -48,7 +56,19 @@
 /* Sender threads at most (--concurrency N gives N - 1). */
 #define MAX_SENDERS 8
 
-/* A built volume on its way out: owned by whoever sends it. */
+/* The plain tar is read in pieces this big. */
+#define READ_CHUNK (256 * 1024)
+
+/* The builder tells a following sender about new tar bytes this often. */
+#define FOLLOW_STEP (1024 * 1024)
+
+/* job_read: the builder dropped the volume (not an arca_err; stays here). */
+#define DROPPED (-1000)
+
+/* Where a volume's tar is (under mu when pipelined). */
+enum vol_state { V_BUILDING, V_BUILT, V_DROPPED };
+
+/* A volume on its way out: owned by the sender once queued. */
 struct vol_job {
 	unsigned vol;		/* its number */
 	char name[4096];	/* its remote name */
@@ -56,8 +76,15 @@ struct vol_job {
 	char hash_hex[sizeof(((struct arca_manifest_vol *)0)->hash_hex)];
 	char *tarpath;		/* the plain tar */
 	int tarfd;
-	char *outpath;		/* its container, written by the sender */
+	struct arca_sink *up;	/* its container, straight into the target */
+	char *outpath;		/* ...or in a local temp file, then put */
 	int outfd;
+	uint64_t size;		/* of the container */
+	/* set by the builder: under mu once queued */
+	enum vol_state state;
+	uint64_t avail;		/* tar bytes written so far */
+	int waiting;		/* the sender waits for more */
+	/* set by the builder before V_BUILT */
 	unsigned nmembers;
 	struct arca_buf first;
 	long first_block;
@@ -70,15 +97,19 @@ struct arca_volwriter {
 	struct arca_fname tmpl;
 	int manifest_fd;
 	unsigned volnum;	/* volumes finished (worker-written: under mu) */
-	unsigned made;		/* volumes built and handed on */
+	unsigned made;		/* volumes started */
 	unsigned base;		/* volumes kept from an interrupted run */
+	int engines;		/* engines made, modes decided */
+	int gnupg;		/* GnuPG makes the containers (fd to fd) */
+	int direct;		/* containers go straight to the target */
+	int follow;		/* senders encode a volume as it is built */
 	/* the sender threads; all below under mu */
 	unsigned nsenders;	/* wanted; 0: send from the main thread */
 	unsigned nth;		/* started */
 	pthread_t th[MAX_SENDERS];
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	struct vol_job queue[MAX_SENDERS];	/* built, not yet taken */
+	struct vol_job *queue[MAX_SENDERS];	/* queued, not yet taken */
 	unsigned qhead, qlen;
 	unsigned inflight;	/* queued or being sent */
 	unsigned next_pub;	/* the volume whose turn it is to upload */
@@ -89,16 +120,11 @@ struct arca_volwriter {
 	long skip_block;
 	uint64_t sent;		/* bytes uploaded */
 	/* the volume in progress */
-	int open;
-	char *tarpath;
-	int tarfd;
+	struct vol_job *cur;	/* NULL: none */
+	int queued;		/* cur is a sender's already (follow) */
+	uint64_t told;		/* cur->avail as last published */
 	struct arca_sink *sink;
 	struct arca_tar_writer *tar;
-	unsigned nmembers;
-	struct arca_buf first;
-	long first_block;
-	struct arca_buf last;
-	long last_block;
 };
 
 int
@@ -112,7 +138,6 @@ arca_volwriter_new(struct arca_engine *e, const struct arca_fname *tmpl,
 	w->e = e;
 	w->tmpl = *tmpl;
 	w->manifest_fd = manifest_fd;
-	w->tarfd = -1;
 	if (e->o->concurrency == 1)
 		w->nsenders = 0;
 	else if (e->o->concurrency == 0)
@@ -134,24 +159,30 @@ arca_volwriter_new(struct arca_engine *e, const struct arca_fname *tmpl,
 }
 
 static void
-job_clear(struct vol_job *j)
+job_free(struct vol_job *j)
 {
+	if (j == NULL)
+		return;
 	if (j->tarfd >= 0)
 		close(j->tarfd);
-	if (j->outfd >= 0)
-		close(j->outfd);
-	j->tarfd = j->outfd = -1;
 	if (j->tarpath != NULL)
 		unlink(j->tarpath);
+	free(j->tarpath);
+	arca_sink_free(j->up);	/* drops it unless committed */
+	if (j->outfd >= 0)
+		close(j->outfd);
 	if (j->outpath != NULL)
 		unlink(j->outpath);
-	free(j->tarpath);
 	free(j->outpath);
-	j->tarpath = j->outpath = NULL;
 	arca_buf_free(&j->first);
 	arca_buf_free(&j->last);
+	free(j);
 }
 
+/*
+ * The volume in progress is dropped, unpublished.  A sender following it
+ * is told, and frees it; otherwise it is freed here.
+ */
 static void
 vol_discard(struct arca_volwriter *w)
 {
@@ -159,74 +190,208 @@ vol_discard(struct arca_volwriter *w)
 	w->tar = NULL;
 	arca_sink_free(w->sink);
 	w->sink = NULL;
-	if (w->tarfd >= 0)
-		close(w->tarfd);
-	w->tarfd = -1;
-	if (w->tarpath != NULL) {
-		unlink(w->tarpath);
-		free(w->tarpath);
-		w->tarpath = NULL;
+	if (w->cur != NULL && w->queued) {
+		pthread_mutex_lock(&w->mu);
+		w->cur->state = V_DROPPED;
+		pthread_cond_broadcast(&w->cv);
+		pthread_mutex_unlock(&w->mu);
+	} else {
+		job_free(w->cur);
 	}
-	w->open = 0;
+	w->cur = NULL;
+	w->queued = 0;
+}
+
+/* A sink passing bytes on to next while hashing them. */
+struct hash_sink {
+	struct arca_sink base;
+	struct arca_digest *d;
+};
+
+static int
+hash_write(struct arca_sink *s, const void *p, size_t n)
+{
+	arca_digest_update(((struct hash_sink *)s)->d, p, n);
+	return arca_sink_write(s->next, p, n);
 }
 
 static int
-vol_open(struct arca_volwriter *w)
+hash_close(struct arca_sink *s)
 {
+	(void)s;
+	return 0;
+}
+
+static void
+hash_free(struct arca_sink *s)
+{
+	(void)s;
+}
+
+/*
+ * Read the next piece of j's tar from offset off: what is there, waiting
+ * for the builder while it writes on (follow).  0 at the end of a built
+ * volume; DROPPED when the builder dropped it.
+ */
+static ssize_t
+job_read(struct arca_volwriter *w, struct vol_job *j, void *buf, size_t n,
+    uint64_t off)
+{
+	enum vol_state state = V_BUILT;
+	uint64_t avail = UINT64_MAX;
+	ssize_t got;
+
+	if (w->follow) {
+		pthread_mutex_lock(&w->mu);
+		while (j->state == V_BUILDING && j->avail <= off) {
+			j->waiting = 1;
+			pthread_cond_wait(&w->cv, &w->mu);
+		}
+		j->waiting = 0;
+		state = j->state;
+		avail = j->avail;
+		pthread_mutex_unlock(&w->mu);
+	}
+	if (state == V_DROPPED)
+		return DROPPED;
+	if (off >= avail)
+		return 0;
+	if (n > avail - off)
+		n = (size_t)(avail - off);
+	do
+		got = pread(j->tarfd, buf, n, (off_t)off);
+	while (got < 0 && errno == EINTR);
+	if (got < 0)
+		return arca_error(w->e->ctx, ARCA_ERR_IO, "cannot read %s: %s",
+		    j->tarpath, strerror(errno));
+	return got;
+}
+
+/*
+ * Encode volume j into its container through the sink chain, hashing the
+ * container as it is written: straight into the target under a temp name
+ * where the backend can (direct), else into a local temp file.
+ */
+static int
+job_encode_sink(struct arca_volwriter *w, struct vol_job *j)
+{
+	struct arca_engine *e = w->e;
+	struct hash_sink hs = { { hash_write, hash_close, hash_free, NULL, 0 },
+	    NULL };
+	struct arca_sink *enc = NULL, *to;
+	unsigned char *buf;
+	uint64_t off = 0;
+	ssize_t n;
 	int r;
 
-	if ((r = arca_engine_tmpfile(w->e, "volume.tar", &w->tarpath,
-	    &w->tarfd)) != 0)
-		return r;
-	if ((w->sink = arca_sink_fd(w->e->ctx, w->tarfd, w->tarpath)) == NULL)
-		return ARCA_ERR_NOMEM;
-	if ((r = arca_tar_writer_new(w->e->ctx, w->sink, &w->tar)) != 0)
-		return r;
-	w->open = 1;
-	w->nmembers = 0;
-	arca_buf_reset(&w->first);
-	arca_buf_reset(&w->last);
-	w->first_block = w->last_block = -1;
-	return 0;
+	/*
+	 * Nothing is created before the first piece of tar is there: a run
+	 * that fails early (say, on a bad cached signature) leaves the
+	 * target untouched.
+	 */
+	if ((buf = malloc(READ_CHUNK)) == NULL)
+		return arca_error(e->ctx, ARCA_ERR_NOMEM, "out of memory");
+	if ((n = job_read(w, j, buf, READ_CHUNK, 0)) < 0) {
+		free(buf);
+		return (int)n;
+	}
+	if (w->direct) {
+		if ((r = arca_backend_create(e->be, j->name, &j->up)) < 0)
+			goto out;
+		hs.base.next = j->up;
+	}
+	if (hs.base.next == NULL) {
+		if ((r = arca_engine_tmpfile(e, "volume.out", &j->outpath,
+		    &j->outfd)) != 0)
+			goto out;
+		if ((j->up = arca_sink_fd(e->ctx, j->outfd, j->outpath)) ==
+		    NULL) {
+			r = arca_error(e->ctx, ARCA_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		hs.base.next = j->up;
+	}
+	if ((hs.d = arca_digest_new(ARCA_DIGEST_SHA1)) == NULL) {
+		r = arca_error(e->ctx, ARCA_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((r = arca_engine_encoder(e, ARCA_PAYLOAD_VOLUME, &hs.base, j->name,
+	    &enc)) != 0)
+		goto out;
+	to = enc != NULL ? enc : &hs.base;
+	while (n > 0) {
+		if ((r = arca_sink_write(to, buf, (size_t)n)) != 0)
+			goto out;
+		off += (uint64_t)n;
+		n = job_read(w, j, buf, READ_CHUNK, off);
+	}
+	if ((r = (int)n) != 0)
+		goto out;
+	/* Closing the target's file makes it durable (fsync). */
+	if ((enc == NULL || (r = arca_sink_close(enc)) == 0) &&
+	    (r = arca_sink_close(j->up)) == 0) {
+		j->size = hs.base.bytes;
+		arca_digest_hex(hs.d, j->hash_hex);
+	}
+out:
+	arca_sink_free(enc);
+	arca_digest_free(hs.d);
+	free(buf);
+	if (j->outpath != NULL) {
+		/* A local container: put by path, not through the sink. */
+		arca_sink_free(j->up);
+		j->up = NULL;
+	}
+	return r;
 }
 
 /*
  * Encode and hash volume j.  On a sender thread when pipelined, several at
- * once: it touches only j and the OpenPGP engine (or gzip).
+ * once: it touches only j, the OpenPGP engine (or gzip) and its own temp
+ * files.
  */
 static int
 job_encode(struct arca_volwriter *w, struct vol_job *j)
 {
 	struct arca_engine *e = w->e;
-	struct arca_fname fn = w->tmpl;
+	struct stat st;
 	int r;
 
-	fn.vol = j->vol;
-	fn.partial = 0;
-	arca_engine_fname_flags(e, ARCA_PAYLOAD_VOLUME, &fn);
-	if ((r = arca_fname_make(&fn, &e->pfx, j->name, sizeof(j->name))) != 0)
-		return r;
-	if ((r = arca_engine_encode(e, ARCA_PAYLOAD_VOLUME, j->tarfd, j->outfd,
+	if (!w->gnupg) {
+		r = job_encode_sink(w, j);
+		goto done;
+	}
+	/* GnuPG reads and writes fds, and only a whole tar. */
+	if ((r = arca_engine_tmpfile(e, "volume.out", &j->outpath,
+	    &j->outfd)) != 0 ||
+	    (r = arca_engine_encode(e, ARCA_PAYLOAD_VOLUME, j->tarfd, j->outfd,
 	    j->name)) != 0)
 		return r;
-	/* The plain tar is not needed any more: free its disk early. */
-	close(j->tarfd);
-	j->tarfd = -1;
-	unlink(j->tarpath);
 	/*
 	 * Not fsynced: it is a temp file, read back from the page cache for
 	 * its hash and its upload, and deleted after; what must last is the
-	 * target's copy, which the backend makes durable.  Syncing it cost
-	 * 0.2 s of waiting per 150 MB volume, on the busier of the threads.
+	 * target's copy, which the backend makes durable.
 	 */
 	if ((r = arca_digest_fd(ARCA_DIGEST_SHA1, j->outfd, j->hash_hex)) != 0)
 		return arca_error(e->ctx, r, "cannot hash %s", j->outpath);
-	return 0;
+	if (fstat(j->outfd, &st) == 0)
+		j->size = (uint64_t)st.st_size;
+done:
+	/* The plain tar is not needed any more: free its disk early. */
+	if (r == 0) {
+		close(j->tarfd);
+		j->tarfd = -1;
+		unlink(j->tarpath);
+		free(j->tarpath);
+		j->tarpath = NULL;
+	}
+	return r;
 }
 
 /*
- * Upload encoded volume j, then record its manifest block.  Volumes come
- * here one at a time, in order: it touches the backend and the manifest.
+ * Upload encoded volume j (or publish it where it was written), then
+ * record its manifest block.  Volumes come here one at a time, in order:
+ * it touches the backend and the manifest.
  */
 static int
 job_publish(struct arca_volwriter *w, struct vol_job *j)
@@ -234,7 +399,6 @@ job_publish(struct arca_volwriter *w, struct vol_job *j)
 	struct arca_engine *e = w->e;
 	struct arca_manifest_vol mv = { 0 };
 	struct arca_buf text = { 0 };
-	struct stat st;
 	int r = 0;
 
 	mv.num = j->vol;
@@ -246,13 +410,15 @@ job_publish(struct arca_volwriter *w, struct vol_job *j)
 	memcpy(mv.hash_hex, j->hash_hex, sizeof(mv.hash_hex));
 	if (!e->o->dry_run) {
 		arca_killpoint("vol-put");
-		if ((r = arca_backend_put(e->be, j->outpath, j->name)) != 0)
+		if (j->up != NULL)
+			r = arca_backend_commit(e->be, j->up);
+		else
+			r = arca_backend_put(e->be, j->outpath, j->name);
+		if (r != 0)
 			goto out;
 		arca_killpoint("vol-uploaded");
-		if (fstat(j->outfd, &st) == 0) {
-			w->sent += (uint64_t)st.st_size;
-			arca_progress_volume(e->ctx, (uint64_t)st.st_size);
-		}
+		w->sent += j->size;
+		arca_progress_volume(e->ctx, j->size);
 		if ((r = arca_manifest_fmt_volume(&text, &mv)) != 0)
 			goto out;
 		if ((r = arca_write_all(w->manifest_fd, text.data, text.len)) != 0 ||
@@ -271,15 +437,16 @@ out:
 }
 
 /*
- * A sender: take the oldest queued volume, encode it (beside the other
- * senders), wait for its turn, upload and record it.
+ * A sender: take the oldest queued volume, encode it (following the
+ * builder, beside the other senders), wait for its turn, publish and
+ * record it.
  */
 static void *
 sender_main(void *arg)
 {
 	struct arca_volwriter *w = arg;
-	struct vol_job j;
-	int r;
+	struct vol_job *j;
+	int r, dropped;
 
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
@@ -295,19 +462,25 @@ sender_main(void *arg)
 		/* After a failure nothing more is sent: the manifest must
 		 * list volumes 1..n without a gap. */
 		if (r == 0)
-			r = job_encode(w, &j);
+			r = job_encode(w, j);
 		pthread_mutex_lock(&w->mu);
-		while (r == 0 && w->werr == 0 && w->next_pub != j.vol)
+		/* Dropped by the builder, which stops with its own error:
+		 * nothing to publish, nothing to report. */
+		dropped = j->state == V_DROPPED;
+		if (r == DROPPED)
+			r = 0;
+		while (!dropped && r == 0 && w->werr == 0 &&
+		    w->next_pub != j->vol)
 			pthread_cond_wait(&w->cv, &w->mu);
-		if (r == 0 && w->werr == 0) {
+		if (!dropped && r == 0 && w->werr == 0) {
 			pthread_mutex_unlock(&w->mu);
-			r = job_publish(w, &j);
+			r = job_publish(w, j);
 			pthread_mutex_lock(&w->mu);
 			if (r == 0) {
 				w->volnum++;
 				w->next_pub++;
 			}
-		} else if (r == 0) {
+		} else if (!dropped && r == 0) {
 			r = w->werr;
 		}
 		if (r != 0 && w->werr == 0)
@@ -315,7 +488,7 @@ sender_main(void *arg)
 		w->inflight--;
 		pthread_cond_broadcast(&w->cv);
 		pthread_mutex_unlock(&w->mu);
-		job_clear(&j);
+		job_free(j);
 		pthread_mutex_lock(&w->mu);
 	}
 	pthread_mutex_unlock(&w->mu);
@@ -323,76 +496,60 @@ sender_main(void *arg)
 }
 
 /*
- * Start the senders.  The OpenPGP engines are created lazily by the engine;
- * create them here, on this thread, so the senders only use them.  GnuPG
- * (a GPGME context) serves one thread at a time: then one sender.
+ * The OpenPGP engines are created lazily by the engine; create them here,
+ * on the main thread, so the senders only use them.  GnuPG (a GPGME
+ * context) serves one thread at a time, reads only whole files and writes
+ * only fds: it gets one sender, no following, no direct writing.
  */
 static int
-sender_start(struct arca_volwriter *w)
+modes_decide(struct arca_volwriter *w)
 {
 	struct arca_engine *e = w->e;
 	struct arca_gpg *g;
 	struct arca_pgp *p = NULL;
-	unsigned i;
 	int r;
 
 	if (e->o->encrypt && ((r = arca_engine_pgp(e, &p)) != 0 ||
 	    (p == NULL && (r = arca_engine_gpg(e, &g)) != 0)))
 		return r;
-	if (e->o->encrypt && p == NULL)
+	w->gnupg = e->o->encrypt && p == NULL;
+	w->direct = !e->o->dry_run && !w->gnupg;
+	w->engines = 1;
+	return 0;
+}
+
+/* Start the senders (GnuPG: one); none started is serial mode. */
+static void
+sender_start(struct arca_volwriter *w)
+{
+	unsigned i;
+
+	if (w->gnupg)
 		w->nsenders = 1;
 	w->next_pub = w->made + 1;
+	w->follow = !w->gnupg;
 	for (i = 0; i < w->nsenders; i++) {
 		if (pthread_create(&w->th[i], NULL, sender_main, w) != 0)
 			break;
 		w->nth++;
 	}
 	if (w->nth == 0) {
-		/* No thread: send from this one, as before. */
-		arca_debug(e->ctx, "no sender thread: volumes sent serially");
+		/* No thread: send from this one. */
+		arca_debug(w->e->ctx, "no sender thread: volumes sent serially");
 		w->nsenders = 0;
+		w->follow = 0;
 	}
-	return 0;
 }
 
 /*
- * Close the tar of the volume in progress and send it: queued for the
- * senders once one is free, or here when not pipelined.
+ * Hand volume j to the senders once one is free.  0, or the senders'
+ * error (j is then still the caller's).
  */
 static int
-vol_publish(struct arca_volwriter *w)
+job_queue(struct arca_volwriter *w, struct vol_job *j)
 {
-	struct vol_job j;
 	int r;
 
-	memset(&j, 0, sizeof(j));
-	j.tarfd = j.outfd = -1;
-	if ((r = arca_tar_writer_close(w->tar, 1)) != 0)
-		goto out;
-	if ((r = arca_engine_tmpfile(w->e, "volume.out", &j.outpath,
-	    &j.outfd)) != 0)
-		goto out;
-	j.vol = w->made + 1;
-	j.tarpath = w->tarpath;
-	j.tarfd = w->tarfd;
-	w->tarpath = NULL;
-	w->tarfd = -1;
-	j.nmembers = w->nmembers;
-	j.first = w->first;
-	j.first_block = w->first_block;
-	j.last = w->last;
-	j.last_block = w->last_block;
-	memset(&w->first, 0, sizeof(w->first));
-	memset(&w->last, 0, sizeof(w->last));
-	if (w->nsenders > 0 && w->nth == 0 && (r = sender_start(w)) != 0)
-		goto out;
-	if (w->nth == 0) {
-		w->made++;
-		if ((r = job_encode(w, &j)) == 0 &&
-		    (r = job_publish(w, &j)) == 0)
-			w->volnum++;
-		goto out;
-	}
 	pthread_mutex_lock(&w->mu);
 	while (w->inflight >= w->nth && w->werr == 0)
 		pthread_cond_wait(&w->cv, &w->mu);
@@ -400,14 +557,115 @@ vol_publish(struct arca_volwriter *w)
 		w->queue[(w->qhead + w->qlen) % MAX_SENDERS] = j;
 		w->qlen++;
 		w->inflight++;
-		w->made++;
-		memset(&j, 0, sizeof(j));
-		j.tarfd = j.outfd = -1;
 		pthread_cond_broadcast(&w->cv);
 	}
 	pthread_mutex_unlock(&w->mu);
-out:
-	job_clear(&j);
+	return r;
+}
+
+/* Tell a sender following cur how much of its tar is written. */
+static void
+vol_tell(struct arca_volwriter *w, enum vol_state state)
+{
+	pthread_mutex_lock(&w->mu);
+	w->cur->avail = w->told = w->sink->bytes;
+	w->cur->state = state;
+	if (w->cur->waiting || state != V_BUILDING)
+		pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+/*
+ * Start a volume: its tar goes to a temp file.  When senders follow, the
+ * volume is queued now and encoded as it is written.
+ */
+static int
+vol_open(struct arca_volwriter *w)
+{
+	struct arca_fname fn = w->tmpl;
+	struct vol_job *j;
+	int r;
+
+	if (!w->engines) {
+		if ((r = modes_decide(w)) != 0)
+			return r;
+		if (w->nsenders > 0)
+			sender_start(w);
+	}
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return arca_error(w->e->ctx, ARCA_ERR_NOMEM, "out of memory");
+	j->tarfd = j->outfd = -1;
+	j->first_block = j->last_block = -1;
+	j->vol = w->made + 1;
+	w->cur = j;
+	fn.vol = j->vol;
+	fn.partial = 0;
+	arca_engine_fname_flags(w->e, ARCA_PAYLOAD_VOLUME, &fn);
+	if ((r = arca_fname_make(&fn, &w->e->pfx, j->name,
+	    sizeof(j->name))) != 0 ||
+	    (r = arca_engine_tmpfile(w->e, "volume.tar", &j->tarpath,
+	    &j->tarfd)) != 0)
+		goto fail;
+	if ((w->sink = arca_sink_fd(w->e->ctx, j->tarfd, j->tarpath)) == NULL) {
+		r = arca_error(w->e->ctx, ARCA_ERR_NOMEM, "out of memory");
+		goto fail;
+	}
+	if ((r = arca_tar_writer_new(w->e->ctx, w->sink, &w->tar)) != 0)
+		goto fail;
+	w->told = 0;
+	if (w->follow) {
+		if ((r = job_queue(w, j)) != 0)
+			goto fail;
+		w->queued = 1;
+	}
+	w->made++;
+	return 0;
+fail:
+	vol_discard(w);
+	return r;
+}
+
+/*
+ * The volume in progress is whole: close its tar and send it.  Following
+ * senders are told; otherwise it is queued for a sender, or (serial)
+ * encoded and published here.
+ */
+static int
+vol_publish(struct arca_volwriter *w)
+{
+	struct vol_job *j = w->cur;
+	int r;
+
+	if ((r = arca_tar_writer_close(w->tar, 1)) != 0) {
+		vol_discard(w);
+		return r;
+	}
+	arca_tar_writer_free(w->tar);
+	w->tar = NULL;
+	if (w->queued) {
+		pthread_mutex_lock(&w->mu);
+		j->avail = w->told = w->sink->bytes;
+		j->state = V_BUILT;
+		pthread_cond_broadcast(&w->cv);
+		pthread_mutex_unlock(&w->mu);
+		w->cur = NULL;	/* the sender's now */
+		w->queued = 0;
+		vol_discard(w);
+		return 0;
+	}
+	j->state = V_BUILT;
+	arca_sink_free(w->sink);
+	w->sink = NULL;
+	if (w->nth > 0) {
+		if ((r = job_queue(w, j)) != 0) {
+			vol_discard(w);
+			return r;
+		}
+		w->cur = NULL;
+		return 0;
+	}
+	if ((r = job_encode(w, j)) == 0 && (r = job_publish(w, j)) == 0)
+		w->volnum++;
 	vol_discard(w);
 	return r;
 }
@@ -419,6 +677,8 @@ arca_volwriter_stop(struct arca_volwriter *w)
 
 	if (w == NULL)
 		return 0;
+	/* A volume still open is dropped (and its sender told so). */
+	vol_discard(w);
 	if (w->nth > 0) {
 		pthread_mutex_lock(&w->mu);
 		w->quit = 1;
@@ -428,6 +688,7 @@ arca_volwriter_stop(struct arca_volwriter *w)
 			pthread_join(w->th[i], NULL);
 		w->nth = 0;
 		w->nsenders = 0;	/* stopped for good */
+		w->follow = 0;
 	}
 	return w->werr;
 }
@@ -477,6 +738,7 @@ arca_volwriter_add(struct arca_volwriter *w, const char *name,
     const struct arca_meta *m, const void *data, size_t n, const char *index,
     long block)
 {
+	struct vol_job *j;
 	int r;
 
 	if (w->skipping && resume_skip(w, index, block))
@@ -485,30 +747,33 @@ arca_volwriter_add(struct arca_volwriter *w, const char *name,
 	if ((r = __atomic_load_n(&w->werr, __ATOMIC_ACQUIRE)) != 0)
 		return r;
 	arca_killpoint("vol-add");
-	if (w->open && w->nmembers > 0 &&
+	if (w->cur != NULL && w->cur->nmembers > 0 &&
 	    arca_tar_writer_bytes(w->tar) + n + MEMBER_RESERVE > w->e->o->volsize &&
 	    (r = vol_publish(w)) != 0)
 		return r;
-	if (!w->open && (r = vol_open(w)) != 0)
+	if (w->cur == NULL && (r = vol_open(w)) != 0)
 		return r;
+	j = w->cur;
 	if ((r = arca_tar_write_header(w->tar, name, m)) != 0)
 		return r;
 	if (n > 0 && (r = arca_tar_write_data(w->tar, data, n)) != 0)
 		return r;
-	if (w->nmembers++ == 0) {
-		if ((r = arca_buf_puts(&w->first, index)) != 0)
+	if (j->nmembers++ == 0) {
+		if ((r = arca_buf_puts(&j->first, index)) != 0)
 			return r;
-		w->first_block = block;
+		j->first_block = block;
 	}
-	arca_buf_reset(&w->last);
-	if ((r = arca_buf_puts(&w->last, index)) != 0)
+	arca_buf_reset(&j->last);
+	if ((r = arca_buf_puts(&j->last, index)) != 0)
 		return r;
-	w->last_block = block;
+	j->last_block = block;
+	if (w->queued && w->sink->bytes - w->told >= FOLLOW_STEP)
+		vol_tell(w, V_BUILDING);
 	return 0;
 }
 
 int
-arca_volwriter_finish(struct arca_volwriter *w)
+arca_volwriter_flush(struct arca_volwriter *w)
 {
 	int r;
 
@@ -525,12 +790,22 @@ arca_volwriter_finish(struct arca_volwriter *w)
 	 * one always makes its first volume again, which replaces the last
 	 * one the interrupted run sent.
 	 */
-	if (!w->open && w->made == w->base && (r = vol_open(w)) != 0)
+	if (w->cur == NULL && w->made == w->base && (r = vol_open(w)) != 0)
 		return r;
-	if (w->open && (r = vol_publish(w)) != 0) {
+	if (w->cur != NULL && (r = vol_publish(w)) != 0) {
 		arca_volwriter_stop(w);
 		return r;
 	}
+	return __atomic_load_n(&w->werr, __ATOMIC_ACQUIRE);
+}
+
+int
+arca_volwriter_finish(struct arca_volwriter *w)
+{
+	int r;
+
+	if ((r = arca_volwriter_flush(w)) != 0)
+		return r;
 	return arca_volwriter_stop(w);
 }
 
@@ -557,7 +832,5 @@ arca_volwriter_free(struct arca_volwriter *w)
 	pthread_mutex_destroy(&w->mu);
 	vol_discard(w);
 	arca_buf_free(&w->skip_index);
-	arca_buf_free(&w->first);
-	arca_buf_free(&w->last);
 	free(w);
 }

@@ -40,8 +40,16 @@ int arca_volwriter_add(struct arca_volwriter *w, const char *name,
     long block);
 
 /*
- * Finish the last volume (an empty one if nothing was added) and wait
- * until every volume is sent.  Returns 0 or the first error of any volume.
+ * Finish the last volume (an empty one if nothing was added) and hand it
+ * to the senders without waiting for it: the caller may work beside them
+ * (not with the backend, the manifest fd, or GnuPG) before finish.
+ * Returns 0 or the first error so far (the writer is then stopped).
+ */
+int arca_volwriter_flush(struct arca_volwriter *w);
+
+/*
+ * Flush, then wait until every volume is sent.  Returns 0 or the first
+ * error of any volume.
  */
 int arca_volwriter_finish(struct arca_volwriter *w);
 
