@@ -182,7 +182,11 @@ DATASTATS=$($GEN stats "$SRC")
 	echo "memory: $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo); kernel $(uname -r)"
 	echo "filesystem: $(df -T "$WORK" | awk 'NR==2 {print $2}') (work), $(df -T "$SRC" | awk 'NR==2 {print $2}') (data)"
 	echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-	echo "page cache: not dropped (not permitted here); inputs are cached for every tool"
+	if [ -w /proc/sys/vm/drop_caches ]; then
+		echo "page cache: dropped before each tool's full backup, then the tree read back"
+	else
+		echo "page cache: cannot be dropped here; the tree is read back before each tool's full backup"
+	fi
 	for t in $TOOLS; do
 		case $t in
 		arca) echo "arca: $("$ARCA_BIN" --version 2>&1 | head -1) ($ARCA_BIN)" ;;
