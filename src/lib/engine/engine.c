@@ -461,7 +461,9 @@ arca_engine_tmpfile(struct arca_engine *e, const char *tag, char **path,
 {
 	struct arca_buf b = { 0 };
 
-	if (arca_buf_printf(&b, "%s/%lu-%s", e->tempdir, ++e->tmpseq, tag) != 0)
+	/* Atomic: senders make temp files beside the main thread. */
+	if (arca_buf_printf(&b, "%s/%lu-%s", e->tempdir,
+	    __atomic_add_fetch(&e->tmpseq, 1, __ATOMIC_RELAXED), tag) != 0)
 		return ARCA_ERR_NOMEM;
 	*fd = open((char *)b.data, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (*fd < 0) {
