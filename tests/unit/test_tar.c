@@ -1236,6 +1236,88 @@ put_checksum(unsigned char *h, long sum)
 	h[155] = ' ';
 }
 
+/* A sink that takes `room` bytes, then fails every write with IO. */
+struct short_sink {
+	struct arca_sink base;
+	size_t room;
+	size_t got;
+	int failed;
+};
+
+static int
+short_write(struct arca_sink *s, const void *p, size_t n)
+{
+	struct short_sink *k = (struct short_sink *)s;
+
+	(void)p;
+	if (k->failed || k->got + n > k->room) {
+		k->failed = 1;
+		return arca_error(&ctx, ARCA_ERR_IO, "disk full (test)");
+	}
+	k->got += n;
+	return 0;
+}
+
+static int
+short_close(struct arca_sink *s)
+{
+	(void)s;
+	return 0;
+}
+
+static void
+short_free(struct arca_sink *s)
+{
+	(void)s;
+}
+
+/*
+ * A sink that fails at any point of the archive: the call that meets it
+ * and every later one return the sink's error, nothing more is written,
+ * and freeing the writer leaves no leak (valgrind.test_tar).  libarchive
+ * writes the ordinary members, arca the pax one (a non-UTF-8 name).
+ */
+static void
+test_sink_fails(void)
+{
+	static const char *const names[] = { "snapshot/a", "snapshot/\xff",
+	    "snapshot/b" };
+	static const char data[3000] = { 'x' };
+	struct arca_meta m;
+	struct ent e = { .name = "", .type = ARCA_T_REG, .mode = 0644,
+	    .uname = "", .gname = "", .size = sizeof(data) };
+	size_t room, i;
+	int r;
+
+	meta_of(&m, &e);
+	for (room = 0; room <= 12288; room += 256) {
+		struct short_sink k = { { short_write, short_close, short_free,
+		    NULL, 0 }, room, 0, 0 };
+		struct arca_tar_writer *w = NULL;
+
+		CHECK_INT(arca_tar_writer_new(&ctx, &k.base, &w), 0);
+		if (w == NULL)
+			continue;
+		r = 0;
+		for (i = 0; i < 3 && r == 0; i++) {
+			if ((r = arca_tar_write_header(w, names[i], &m)) == 0)
+				r = arca_tar_write_data(w, data, sizeof(data));
+		}
+		if (r == 0)
+			r = arca_tar_writer_close(w, 1);
+		CHECK_INT(r, k.failed ? ARCA_ERR_IO : 0);
+		if (k.failed) {
+			CHECK(strstr(ctx.errmsg, "disk full") != NULL);
+			/* Later calls repeat it and write nothing. */
+			CHECK_INT(arca_tar_write_header(w, "snapshot/c", &m),
+			    ARCA_ERR_IO);
+			CHECK_INT(arca_tar_writer_close(w, 1), ARCA_ERR_IO);
+			CHECK(k.got <= room);
+		}
+		arca_tar_writer_free(w);
+	}
+}
+
 /*
  * Old tars stored the checksum as a sum of signed bytes; both sums are
  * accepted, and only those: bytes >= 0x80 make the two differ.
@@ -1568,6 +1650,7 @@ main(void)
 	RUN(test_truncated);
 	RUN(test_bad_headers);
 	RUN(test_checksum_sums);
+	RUN(test_sink_fails);
 	RUN(test_source_errors);
 	RUN(test_random_damage);
 	RUN(test_other_dialects);

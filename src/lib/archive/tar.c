@@ -197,10 +197,14 @@ tar_la_write_cb(struct archive *a, void *ud, const void *p, size_t n)
 	struct arca_tar_writer *w = ud;
 
 	(void)a;
-	if (w->discard)
-		return (la_ssize_t)n;
-	if (tar_out(w, p, n) < 0)
-		return -1;
+	/*
+	 * A failed sink is not reported to libarchive: it would turn fatal
+	 * and then never free its output buffer (libarchive 3.6 skips the
+	 * close that frees it).  The error is kept in w->err, which every
+	 * call into libarchive checks after it returns.
+	 */
+	if (!w->discard)
+		(void)tar_out(w, p, n);
 	return (la_ssize_t)n;
 }
 
@@ -397,7 +401,7 @@ tar_la_header(struct arca_tar_writer *w, const char *name,
 	r = archive_write_header(w->a, e);
 	uselocale(old);
 	/* A warning would mean libarchive changed something: refuse it. */
-	if (r != ARCHIVE_OK)
+	if (r != ARCHIVE_OK || w->err)
 		return tar_la_wfail(w);
 	return 0;
 }
@@ -711,7 +715,7 @@ arca_tar_write_data(struct arca_tar_writer *w, const void *p, size_t n)
 		old = uselocale(w->cloc);
 		got = archive_write_data(w->a, p, n);
 		uselocale(old);
-		if (got < 0 || (size_t)got != n)
+		if (got < 0 || (size_t)got != n || w->err)
 			return tar_la_wfail(w);
 	}
 	w->left -= n;
