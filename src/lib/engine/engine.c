@@ -27,6 +27,9 @@
 #include "util/path.h"
 #include "util/stream.h"
 
+/* A payload is encoded in pieces this big. */
+#define ENCODE_CHUNK (256 * 1024)
+
 static int
 archdir_path(struct arca_ctx *ctx, const struct arca_options *o, char **out)
 {
@@ -581,15 +584,50 @@ int
 arca_engine_encode(struct arca_engine *e, enum arca_payload kind, int in_fd,
     int out_fd, const char *what)
 {
-	if (e->o->encrypt)
-		return arca_engine_encrypt_fd(e, in_fd, out_fd, what);
-	if (e->o->compress && kind != ARCA_PAYLOAD_MANIFEST) {
-		if (lseek(in_fd, 0, SEEK_SET) < 0)
-			return arca_error(e->ctx, ARCA_ERR_IO, "cannot rewind %s",
-			    what);
-		return arca_gzip_file(e->ctx, in_fd, out_fd);
+	struct arca_sink *out = NULL, *enc = NULL, *to;
+	struct arca_gpg *g;
+	unsigned char *buf = NULL;
+	ssize_t n;
+	int r;
+
+	if (lseek(in_fd, 0, SEEK_SET) < 0)
+		return arca_error(e->ctx, ARCA_ERR_IO, "cannot rewind %s", what);
+	if ((out = arca_sink_fd(e->ctx, out_fd, what)) == NULL)
+		return arca_error(e->ctx, ARCA_ERR_NOMEM, "out of memory");
+	if ((r = arca_engine_encoder(e, kind, out, what, &enc)) == 1) {
+		/* GnuPG's container: it reads and writes the fds itself. */
+		if ((r = arca_engine_gpg(e, &g)) == 0)
+			r = arca_gpg_encrypt_fd(g, in_fd, out_fd, what);
+		goto out;
 	}
-	return arca_copy_fd(e->ctx, in_fd, out_fd, what);
+	if (r != 0)
+		goto out;
+	if ((buf = malloc(ENCODE_CHUNK)) == NULL) {
+		r = arca_error(e->ctx, ARCA_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	to = enc != NULL ? enc : out;
+	for (;;) {
+		do
+			n = read(in_fd, buf, ENCODE_CHUNK);
+		while (n < 0 && errno == EINTR);
+		if (n < 0) {
+			r = arca_error(e->ctx, ARCA_ERR_IO, "cannot read the "
+			    "plaintext of %s: %s", what, strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if ((r = arca_sink_write(to, buf, (size_t)n)) != 0)
+			goto out;
+	}
+	if (enc != NULL)
+		r = arca_sink_close(enc);
+out:
+	free(buf);
+	arca_sink_free(enc);
+	arca_sink_free(out);
+	return r;
 }
 
 int
