@@ -464,6 +464,16 @@ sender_main(void *arg)
 		if (r == 0)
 			r = job_encode(w, j);
 		pthread_mutex_lock(&w->mu);
+		/* Tell the builder at once: it stops at its next member. */
+		if (r != 0 && r != DROPPED && w->werr == 0) {
+			__atomic_store_n(&w->werr, r, __ATOMIC_RELEASE);
+			pthread_cond_broadcast(&w->cv);
+		}
+		/* A volume given up early (skipped, or its encoding failed)
+		 * may still be the builder's to write: it is freed only once
+		 * the builder has let go of it (built or dropped). */
+		while (j->state == V_BUILDING)
+			pthread_cond_wait(&w->cv, &w->mu);
 		/* Dropped by the builder, which stops with its own error:
 		 * nothing to publish, nothing to report. */
 		dropped = j->state == V_DROPPED;
